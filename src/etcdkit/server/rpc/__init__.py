@@ -1,1 +1,4 @@
-"""gRPC servicers: thin async adapters that validate, call a core, map errors and fill headers."""
+"""Thin gRPC servicers: validate -> call the server core -> map the error -> fill the header.
+
+``mapped`` turns ``EtcdServerError`` into the exact gRPC status etcd sends.
+"""

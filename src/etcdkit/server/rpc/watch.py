@@ -28,13 +28,11 @@ from typing import Any, Protocol
 
 import grpc
 
-from etcdkit.api import errors
-from etcdkit.api.errors import WireError
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.watch import Control, Delivery, WatchHub, WatchStream
 from etcdkit.server.watch.codec import control_response, events_responses, header_field
 
-__all__ = ["GRPC_OVERHEAD_BYTES", "ServerInfo", "WatchServicer", "WatchSettings", "add_watch_servicer"]
+__all__ = ["GRPC_OVERHEAD_BYTES", "ServerInfo", "WatchServicer", "WatchSettings", "add_watch_servicer", "register"]
 
 GRPC_OVERHEAD_BYTES = 512 * 1024  # etcd's grpcOverheadBytes: fragment threshold = max_request_bytes + this
 DEFAULT_PROGRESS_INTERVAL = 600.0  # etcd: 10 minutes
@@ -64,17 +62,6 @@ class ServerInfo(Protocol):
     def current_revision(self) -> int: ...
 
 
-class _Session:
-    """Servicer-side state of one open stream."""
-
-    __slots__ = ("drop", "stream", "wake")
-
-    def __init__(self, stream: WatchStream, wake: asyncio.Event) -> None:
-        self.stream = stream
-        self.wake = wake
-        self.drop: WireError | None = None  # set by a fault hook: end the stream with this error
-
-
 class WatchServicer(rpc_pb2_grpc.WatchServicer):
     """``etcdserverpb.Watch`` over a :class:`WatchHub`."""
 
@@ -82,7 +69,6 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         self._server = server
         self._hub = hub
         self.raw_responses = False  # True when registered by add_watch_servicer
-        self._sessions: dict[WatchStream, _Session] = {}
         self._hdr_rev = -1
         self._hdr_bytes = b""
 
@@ -95,28 +81,9 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
     def progress_interval(self) -> float:
         return float(getattr(self._server.config, "watch_progress_notify_interval", DEFAULT_PROGRESS_INTERVAL))
 
-    # --- fault hooks ------------------------------------------------------------------
-    def cancel_watches(self, reason: str, peer: str | None = None) -> int:
-        """Cancel every watch of the streams of ``peer`` (all streams if None) with
-        ``cancel_reason=reason``; the streams stay open. Returns the number canceled."""
-        return sum(self._hub.cancel_all(s, reason) for s in self._streams(peer))
-
-    def drop_streams(self, peer: str | None = None, error: WireError = errors.STOPPED) -> int:
-        """End the streams of ``peer`` (all if None) with ``error``; returns how many."""
-        n = 0
-        for s in self._streams(peer):
-            session = self._sessions[s]
-            session.drop = error
-            session.wake.set()
-            n += 1
-        return n
-
     def peers(self) -> list[str]:
-        """Peer addresses of the open streams (labels for the fault hooks)."""
-        return sorted({s.label for s in self._sessions})
-
-    def _streams(self, peer: str | None) -> list[WatchStream]:
-        return [s for s in self._sessions if peer is None or s.label == peer]
+        """Peer addresses of the open streams (labels for the hub's fault hooks)."""
+        return sorted({s.label for s in self._hub.streams})
 
     # --- the RPC ----------------------------------------------------------------------
     async def Watch(
@@ -125,15 +92,14 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         hub = self._hub
         wake = asyncio.Event()
         stream = hub.open_stream(wake.set, label=context.peer())
-        session = self._sessions[stream] = _Session(stream, wake)
         recv = asyncio.create_task(self._recv_loop(request_iterator, stream, wake))
         interval = self.progress_interval
         ticker = asyncio.create_task(self._ticker(stream, interval)) if interval > 0 else None
         try:
             while True:
                 wake.clear()
-                if session.drop is not None:
-                    await context.abort(session.drop.code, session.drop.message)
+                if stream.drop is not None:
+                    await context.abort(stream.drop.code, stream.drop.message)
                 if recv.done() and not recv.cancelled() and recv.exception() is not None:
                     exc = recv.exception()
                     await context.abort(grpc.StatusCode.INTERNAL, f"grpc: error unmarshalling request: {exc}")
@@ -152,7 +118,6 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
             if ticker is not None:
                 ticker.cancel()
             hub.close_stream(stream)
-            self._sessions.pop(stream, None)
 
     async def _recv_loop(
         self, requests: AsyncIterable[rpc_pb2.WatchRequest], stream: WatchStream, wake: asyncio.Event
@@ -220,3 +185,15 @@ def add_watch_servicer(servicer: WatchServicer, server: grpc.aio.Server) -> None
         response_serializer=_identity,
     )
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("etcdserverpb.Watch", {"Watch": handler}),))
+
+
+class _ServerWithHub(ServerInfo, Protocol):
+    @property
+    def hub(self) -> WatchHub: ...
+
+
+def register(server: _ServerWithHub, grpc_server: grpc.aio.Server) -> WatchServicer:
+    """Build the Watch service for ``server`` (which owns ``server.hub``) and register it."""
+    servicer = WatchServicer(server, server.hub)
+    add_watch_servicer(servicer, grpc_server)
+    return servicer

@@ -20,6 +20,10 @@ Contract (see ``hub.py`` for the theory of operation):
 * No asyncio, grpc, time or random here.
 """
 
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
 from .codec import EncodedEvent, EventBatch
 from .config import WatchConfig
 from .hub import WatchHub
@@ -41,4 +45,24 @@ __all__ = [
     "WatchStream",
     "Watcher",
     "WatcherState",
+    "build_hub",
 ]
+
+
+class _UnboundSource:
+    """Placeholder until the server sets ``hub.source`` to itself."""
+
+    def current_revision(self) -> int:
+        raise RuntimeError("WatchHub.source is not set")
+
+    def compact_revision(self) -> int:
+        raise RuntimeError("WatchHub.source is not set")
+
+    def read_events(self, key: bytes, range_end: bytes, start_rev: int, end_rev: int, max_events: int) -> list[Any]:
+        raise RuntimeError("WatchHub.source is not set")
+
+
+def build_hub(cfg: object, registry: CollectorRegistry | None) -> WatchHub:
+    """The hub for a server (``cfg`` is its ServerConfig; the defaults of
+    :class:`WatchConfig` apply). The caller sets ``hub.source`` before use."""
+    return WatchHub(_UnboundSource(), WatchConfig(), registry=registry)

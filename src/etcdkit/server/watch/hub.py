@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from prometheus_client import CollectorRegistry
 
 from etcdkit.api import errors
+from etcdkit.api.errors import WireError
 from etcdkit.api.keys import FROM_KEY
 from etcdkit.api.pb import kv_pb2, rpc_pb2
 from etcdkit.server.errors import EtcdServerError
@@ -181,6 +182,22 @@ class WatchHub:
     def cancel_all(self, stream: WatchStream, reason: str) -> int:
         """Fault hook: cancel every watch of ``stream`` with ``reason``; returns how many."""
         return sum(self.cancel(stream, wid, reason) for wid in list(stream.watchers))
+
+    def cancel_watches(self, reason: str, peer: str | None = None) -> int:
+        """Fault hook: cancel every watch of the streams labelled ``peer`` (all if None)
+        with ``cancel_reason=reason``; the streams stay open. Returns how many."""
+        return sum(self.cancel_all(s, reason) for s in self.streams if peer is None or s.label == peer)
+
+    def drop_streams(self, peer: str | None = None, error: WireError = errors.STOPPED) -> int:
+        """Fault hook: make the senders of the streams labelled ``peer`` (all if None)
+        end their RPC with ``error``; returns how many streams."""
+        n = 0
+        for s in self.streams:
+            if peer is None or s.label == peer:
+                s.drop = error
+                s.wakeup()
+                n += 1
+        return n
 
     def request_progress(self, stream: WatchStream) -> bool:
         """Queue a stream-wide progress notification (watch id -1) if every watcher is synced."""

@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import Callable
 from enum import IntEnum
 
+from etcdkit.api.errors import WireError
+
 from .codec import EventBatch
 
 __all__ = ["Control", "Delivery", "WatchStream", "Watcher", "WatcherState"]
@@ -127,7 +129,18 @@ class Delivery:
 class WatchStream:
     """One Watch RPC stream as the hub sees it."""
 
-    __slots__ = ("catchup", "closed", "event_items", "label", "next_id", "queue", "signaled", "wakeup", "watchers")
+    __slots__ = (
+        "catchup",
+        "closed",
+        "drop",
+        "event_items",
+        "label",
+        "next_id",
+        "queue",
+        "signaled",
+        "wakeup",
+        "watchers",
+    )
 
     def __init__(self, wakeup: Callable[[], None], label: str = "") -> None:
         self.wakeup = wakeup  # called (once per take) when the queue becomes non-empty
@@ -139,6 +152,7 @@ class WatchStream:
         self.catchup: dict[Watcher, None] = {}  # UNSYNCED and VICTIM watchers, in arrival order
         self.signaled = False
         self.closed = False
+        self.drop: WireError | None = None  # fault hook: the sender ends the stream with this error
 
     @property
     def synced(self) -> bool:
