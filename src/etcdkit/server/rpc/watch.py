@@ -29,8 +29,8 @@ from typing import Any, Protocol
 import grpc
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
-from etcdkit.server.watch import Control, Delivery, WatchHub, WatchStream
-from etcdkit.server.watch.codec import control_response, events_responses, header_field
+from etcdkit.server.watch import WatchHub, WatchStream
+from etcdkit.server.watch.encoder import ResponseEncoder
 
 __all__ = ["GRPC_OVERHEAD_BYTES", "ServerInfo", "WatchServicer", "WatchSettings", "add_watch_servicer", "register"]
 
@@ -69,8 +69,7 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         self._server = server
         self._hub = hub
         self.raw_responses = False  # True when registered by add_watch_servicer
-        self._hdr_rev = -1
-        self._hdr_bytes = b""
+        self._encoder: ResponseEncoder | None = None
 
     # --- settings -----------------------------------------------------------------
     @property
@@ -81,6 +80,12 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
     def progress_interval(self) -> float:
         return float(getattr(self._server.config, "watch_progress_notify_interval", DEFAULT_PROGRESS_INTERVAL))
 
+    def _get_encoder(self) -> ResponseEncoder:
+        # Shared by all streams (one loop): a fan-out encodes each revision's header once.
+        if self._encoder is None:
+            self._encoder = ResponseEncoder(self._server.header, self.fragment_limit)
+        return self._encoder
+
     def peers(self) -> list[str]:
         """Peer addresses of the open streams (labels for the hub's fault hooks)."""
         return sorted({s.label for s in self._hub.streams})
@@ -90,6 +95,7 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         self, request_iterator: AsyncIterable[rpc_pb2.WatchRequest], context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
         hub = self._hub
+        encoder = self._get_encoder()
         wake = asyncio.Event()
         stream = hub.open_stream(wake.set, label=context.peer())
         recv = asyncio.create_task(self._recv_loop(request_iterator, stream, wake))
@@ -105,7 +111,7 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                     await context.abort(grpc.StatusCode.INTERNAL, f"grpc: error unmarshalling request: {exc}")
                 items = hub.take(stream)
                 for item in items:
-                    for data in self._encode(item):
+                    for data in encoder.encode(item):
                         yield data if self.raw_responses else rpc_pb2.WatchResponse.FromString(data)
                 if items:
                     continue
@@ -140,36 +146,6 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         while True:
             await asyncio.sleep(interval + random.uniform(0, interval / 10))  # etcd adds <= 10 % jitter
             self._hub.progress_tick(stream)
-
-    # --- encoding ---------------------------------------------------------------------
-    def _header_bytes(self, revision: int) -> bytes:
-        if revision != self._hdr_rev:
-            self._hdr_bytes = header_field(self._server.header(revision))
-            self._hdr_rev = revision
-        return self._hdr_bytes
-
-    def _encode(self, item: Control | Delivery) -> list[bytes]:
-        if type(item) is Delivery:
-            w = item.watcher
-            limit = self.fragment_limit if w.fragment else None
-            return events_responses(self._header_bytes(item.revision), w.id, item.batch, w.prev_kv, limit)
-        assert isinstance(item, Control)
-        if item.revision > 0:
-            header = self._server.header(item.revision)
-        else:  # compaction cancel: etcd sends a header without revision
-            header = rpc_pb2.ResponseHeader()
-            header.CopyFrom(self._server.header())
-            header.revision = 0
-        return [
-            control_response(
-                header,
-                item.watch_id,
-                created=item.created,
-                canceled=item.canceled,
-                compact_revision=item.compact_revision,
-                cancel_reason=item.cancel_reason,
-            )
-        ]
 
 
 def _identity(data: bytes) -> bytes:

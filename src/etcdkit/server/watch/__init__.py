@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry
 
 from .codec import EncodedEvent, EventBatch
 from .config import WatchConfig
+from .encoder import ResponseEncoder
 from .hub import WatchHub
 from .key_index import KeyIndex
 from .metrics import WatchMetrics
@@ -39,6 +40,7 @@ __all__ = [
     "EventBatch",
     "EventSource",
     "KeyIndex",
+    "ResponseEncoder",
     "WatchConfig",
     "WatchHub",
     "WatchMetrics",
