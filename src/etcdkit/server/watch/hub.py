@@ -174,8 +174,9 @@ class WatchHub:
         w = stream.watchers.pop(watch_id, None)
         if w is None or stream.closed:
             return False
+        # Deliveries queued before the cancel are still sent (they precede the
+        # canceled response, so a progress notification queued in between stays true).
         self._detach(w)
-        w.discard = True
         self._enqueue(stream, Control(watch_id, self.source.current_revision(), canceled=True, cancel_reason=reason))
         return True
 
