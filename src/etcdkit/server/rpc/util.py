@@ -60,7 +60,7 @@ class _Registrar:
         self._server.add_generic_rpc_handlers(wrapped)
 
     def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
-        self._server.add_registered_method_handlers(service, self._wrap(handlers))
+        self._server.add_registered_method_handlers(service, self._wrap(handlers))  # type: ignore[attr-defined]
 
 
 def add_servicer(add: Callable[[Any, Any], None], servicer: Any, server: grpc.aio.Server) -> None:
