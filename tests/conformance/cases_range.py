@@ -77,8 +77,18 @@ def case_range_limit_more_count(c: Conn) -> None:
 def case_range_sort_every_order_and_target(c: Conn) -> None:
     # Every target orders the four keys differently, with no ties:
     #   key a<b<c<d; version d1<a2<c3<b4; create b<c<a<d; mod c<b<a<d; value b"e"(b)<m(d)<x(c)<z(a).
-    for k, v in (("b", b"b1"), ("c", b"c1"), ("a", b"a1"), ("b", b"b2"), ("c", b"c2"),
-                 ("b", b"b3"), ("c", b"x"), ("b", b"e"), ("a", b"z"), ("d", b"m")):
+    for k, v in (
+        ("b", b"b1"),
+        ("c", b"c1"),
+        ("a", b"a1"),
+        ("b", b"b2"),
+        ("c", b"c2"),
+        ("b", b"b3"),
+        ("c", b"x"),
+        ("b", b"e"),
+        ("a", b"z"),
+        ("d", b"m"),
+    ):
         put(c, k, v)
     key, end = prefix(c, "")
     for target in ("KEY", "VERSION", "CREATE", "MOD", "VALUE"):
@@ -188,6 +198,13 @@ def case_range_create_revision_filters(c: Conn) -> None:
     _rng(c, "min_create r2", key, end, min_create_revision=revs[1])
     _rng(c, "max_create r2", key, end, max_create_revision=revs[1])
     _rng(c, "max_create r2 limit 1", key, end, max_create_revision=revs[1], limit=1)
-    _rng(c, "min_create r2 sorted by mod descend", key, end, min_create_revision=revs[1],
-         sort_target=SortTarget.MOD, sort_order=SortOrder.DESCEND)
+    _rng(
+        c,
+        "min_create r2 sorted by mod descend",
+        key,
+        end,
+        min_create_revision=revs[1],
+        sort_target=SortTarget.MOD,
+        sort_order=SortOrder.DESCEND,
+    )
     _rng(c, "filters at a historical revision", key, end, revision=revs[1], min_create_revision=revs[1])
