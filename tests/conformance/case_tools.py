@@ -10,6 +10,8 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+import grpc
+
 from etcdkit.api.keys import prefix_end
 from etcdkit.api.pb import rpc_pb2 as pb
 
@@ -35,7 +37,9 @@ Result = pb.Compare.CompareResult
 
 
 def rev(resp: Any) -> int:
-    """The raw header revision of a response (raises if the call failed)."""
+    """The raw header revision of a response; a failed call fails the case here, readably."""
+    if isinstance(resp, grpc.RpcError):
+        raise AssertionError(f"call failed where a revision was needed: {resp.code()} {resp.details()}")  # type: ignore[attr-defined]
     return int(resp.header.revision)
 
 

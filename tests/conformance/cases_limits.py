@@ -99,7 +99,6 @@ def case_alarm_get_empty_then_activate_nospace(c: Conn) -> None:
     c.call(c.kv.Txn, pb.TxnRequest(success=[op_put(c, "t")]), "txn with a put is rejected")
     c.call(c.kv.Txn, pb.TxnRequest(success=[op_range(c, "keep")]), "read-only txn works")
     c.call(c.kv.Txn, pb.TxnRequest(success=[op_delete(c, "none")]), "delete-only txn")
-    c.call(c.lease.LeaseGrant, pb.LeaseGrantRequest(TTL=60, ID=4242), "lease grant is rejected")
     c.call(c.kv.Range, pb.RangeRequest(key=c.k("keep")), "range works")
     c.call(c.kv.DeleteRange, pb.DeleteRangeRequest(key=c.k("gone")), "delete works")
     c.call(c.kv.Compact, pb.CompactionRequest(revision=c.current_revision()), "compact works")
@@ -157,3 +156,13 @@ def case_nospace_fill_until_alarm(c: Conn) -> None:
     out = c.try_call(c.kv.Range, pb.RangeRequest(key=c.k("fill/"), range_end=c.k("fill0"), count_only=True))
     c.record(int(out.count) == written, "every acknowledged put is readable")
     c.record(rev(out) - c.base_rev == written, "one revision per acknowledged put")
+
+
+@case(fresh=True)
+def case_alarm_nospace_rejects_lease_grant(c: Conn) -> None:
+    me = _member_id(c)
+    _alarm(c, "activate", Action.ACTIVATE, me)
+    c.call(c.lease.LeaseGrant, pb.LeaseGrantRequest(TTL=60, ID=4242), "lease grant is rejected")
+    _alarm(c, "disarm", Action.DEACTIVATE, me)
+    c.call(c.lease.LeaseGrant, pb.LeaseGrantRequest(TTL=60, ID=4242), "lease grant works again")
+    c.call(c.lease.LeaseRevoke, pb.LeaseRevokeRequest(ID=4242), "revoke")

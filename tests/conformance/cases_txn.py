@@ -119,11 +119,10 @@ def case_txn_range_options_inside_txn(c: Conn) -> None:
         pb.RangeRequest(key=key, range_end=end, count_only=True),
         pb.RangeRequest(key=key, range_end=end, keys_only=True, sort_target=ST.VALUE, sort_order=SO.DESCEND),
         pb.RangeRequest(key=key, range_end=end, sort_target=ST.MOD),
-        pb.RangeRequest(key=key, range_end=end, sort_order=7),
     ]
     _txn(
         c,
-        "limit, count_only, keys_only+sort, target without order, invalid order",
+        "limit, count_only, keys_only+sort, target without order",
         [],
         [pb.RequestOp(request_range=r) for r in reqs],
     )
@@ -236,3 +235,17 @@ def case_txn_range_compacted_revision(c: Conn) -> None:
     _txn(c, "write txn with a compacted range", [], [op_put(c, "b"), op_range(c, "a", revision=r1)])
     _txn(c, "range at the compaction revision", [], [op_range(c, "a", revision=r2)])
     _all(c, "b not written")
+
+
+@case
+def case_txn_range_invalid_sort_order(c: Conn) -> None:
+    # etcd 3.4.23 ignores a sort_order outside the enum (see cases_range.py).
+    put(c, "b", b"1")
+    put(c, "a", b"2")
+    key, end = prefix(c, "")
+    _txn(
+        c,
+        "sort_order=7 in a txn range",
+        [],
+        [pb.RequestOp(request_range=pb.RangeRequest(key=key, range_end=end, sort_order=7))],
+    )

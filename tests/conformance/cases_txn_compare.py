@@ -35,57 +35,45 @@ def _table(c: Conn, key: bytes, target: str, operands: dict[str, dict[str, Any]]
     c.record(table, f"{target} compares")
 
 
-def _fixture(c: Conn) -> tuple[int, int, int]:
-    """Key "k": version 2, created at A, modified at B, value "v2", lease L. Returns (A, B, L)."""
-    lid = grant(c)
+def _fixture(c: Conn, lease: int = 0) -> tuple[int, int]:
+    """Key "k": version 2, created at A, modified at B, value "v2" (lease ``lease``). Returns (A, B)."""
     a = rev(put(c, "k", b"v1"))
-    b = rev(put(c, "k", b"v2", lease=lid))
-    return a, b, lid
+    b = rev(put(c, "k", b"v2", lease=lease))
+    return a, b
 
 
 @case
 def case_txn_compare_version(c: Conn) -> None:
-    _, _, lid = _fixture(c)
-    try:
-        _table(c, c.k("k"), "VERSION", {"1": {"version": 1}, "2": {"version": 2}, "3": {"version": 3}})
-    finally:
-        revoke(c, lid)
+    _fixture(c)
+    _table(c, c.k("k"), "VERSION", {"1": {"version": 1}, "2": {"version": 2}, "3": {"version": 3}})
 
 
 @case
 def case_txn_compare_create_revision(c: Conn) -> None:
-    a, _, lid = _fixture(c)
-    try:
-        ops = {"A-1": {"create_revision": a - 1}, "A": {"create_revision": a}, "A+1": {"create_revision": a + 1}}
-        _table(c, c.k("k"), "CREATE", ops)
-    finally:
-        revoke(c, lid)
+    a, _ = _fixture(c)
+    ops = {"A-1": {"create_revision": a - 1}, "A": {"create_revision": a}, "A+1": {"create_revision": a + 1}}
+    _table(c, c.k("k"), "CREATE", ops)
 
 
 @case
 def case_txn_compare_mod_revision(c: Conn) -> None:
-    _, b, lid = _fixture(c)
-    try:
-        ops = {"B-1": {"mod_revision": b - 1}, "B": {"mod_revision": b}, "B+1": {"mod_revision": b + 1}}
-        _table(c, c.k("k"), "MOD", ops)
-    finally:
-        revoke(c, lid)
+    _, b = _fixture(c)
+    ops = {"B-1": {"mod_revision": b - 1}, "B": {"mod_revision": b}, "B+1": {"mod_revision": b + 1}}
+    _table(c, c.k("k"), "MOD", ops)
 
 
 @case
 def case_txn_compare_value(c: Conn) -> None:
-    _, _, lid = _fixture(c)
-    try:
-        values = ("", "v", "v1", "v2", "v20", "v3", "w")
-        _table(c, c.k("k"), "VALUE", {repr(v): {"value": v.encode()} for v in values})
-    finally:
-        revoke(c, lid)
+    _fixture(c)
+    values = ("", "v", "v1", "v2", "v20", "v3", "w")
+    _table(c, c.k("k"), "VALUE", {repr(v): {"value": v.encode()} for v in values})
 
 
 @case
 def case_txn_compare_lease(c: Conn) -> None:
-    _, _, lid = _fixture(c)
+    lid = grant(c)
     try:
+        _fixture(c, lid)
         ops = {"0": {"lease": 0}, "L-1": {"lease": lid - 1}, "L": {"lease": lid}, "L+1": {"lease": lid + 1}}
         _table(c, c.k("k"), "LEASE", ops)
         put(c, "nolease", b"x")
