@@ -1,1 +1,4 @@
-"""Thin grpc.aio servicers: validate, call the server core, map errors, fill headers."""
+"""Thin gRPC servicers: validate -> call the server core -> map the error -> fill the header.
+
+``mapped`` turns ``EtcdServerError`` into the exact gRPC status etcd sends.
+"""
