@@ -17,14 +17,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from etcdkit.api import errors
 from etcdkit.api.pb import rpc_pb2
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease.lessor import Lessor
 
-__all__ = ["ExpiryDriver", "LeaseRevoker"]
+__all__ = ["ExpiryDriver", "LeaseRevoker", "start_expiry"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,22 @@ class LeaseRevoker(Protocol):
     """What the driver needs from the server: a revoke that goes through the log."""
 
     async def lease_revoke(self, req: rpc_pb2.LeaseRevokeRequest) -> rpc_pb2.LeaseRevokeResponse: ...
+
+
+class ExpiryHost(LeaseRevoker, Protocol):
+    """A server that owns a lessor and runs background tasks for its lifetime."""
+
+    lessor: Lessor
+
+    def add_task(self, coro: Any, name: str) -> None: ...
+
+
+def start_expiry(server: ExpiryHost, *, rate: int = 1000) -> ExpiryDriver:
+    """Run an :class:`ExpiryDriver` for ``server.lessor`` as one of the server's
+    tasks (cancelled when the server stops); called by the member at start."""
+    driver = ExpiryDriver(server.lessor, server, server.lessor.clock, rate=rate)
+    server.add_task(driver.run(), "lease-expiry")
+    return driver
 
 
 class ExpiryDriver:
@@ -65,32 +81,41 @@ class ExpiryDriver:
         """Number of leases this driver revoked (a metric and a test hook)."""
 
     def start(self) -> None:
-        """Start the driver task on the running loop (idempotent)."""
+        """Start :meth:`run` as a task on the running loop (idempotent)."""
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="lease-expiry")
+            self._task = asyncio.get_running_loop().create_task(self.run(), name="lease-expiry")
 
     async def stop(self) -> None:
-        """Stop the driver and cancel revokes it has in flight."""
+        """Stop the task started by :meth:`start` (and the revokes it has in flight)."""
         task, self._task = self._task, None
-        pending = [t for t in (task, *self._inflight) if t is not None]
-        for t in pending:
-            t.cancel()
-        for t in pending:
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await t
+                await task
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """Revoke expired leases until cancelled; cancelling also cancels the
+        revokes in flight (they are retried by whoever runs next)."""
         # One tick may start up to rate * tick revokes; ticks are max_sleep long
         # while leases are expiring, so the long-run rate is bounded by ``rate``.
         tick = self._max_sleep
         budget = max(1, int(self._rate * tick))
-        while True:
-            batch = self._lessor.expired(limit=budget)
-            for lease_id in batch:
-                task = asyncio.get_running_loop().create_task(self._revoke(lease_id))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
-            await asyncio.sleep(self._delay(full=len(batch) >= budget))
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                batch = self._lessor.expired(limit=budget)
+                for lease_id in batch:
+                    task = loop.create_task(self._revoke(lease_id), name=f"lease-revoke-{lease_id:x}")
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                await asyncio.sleep(self._delay(full=len(batch) >= budget))
+        finally:
+            pending = list(self._inflight)
+            for t in pending:
+                t.cancel()
+            for t in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
 
     def _delay(self, *, full: bool) -> float:
         if full:

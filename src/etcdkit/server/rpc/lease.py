@@ -12,20 +12,33 @@ of the point where the lease was known alive.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, NoReturn
+from typing import Any
 
 import grpc
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease.kv import KVServer
+from etcdkit.server.rpc.util import mapped
 
-__all__ = ["LeaseServicer"]
+__all__ = ["LeaseServicer", "register"]
 
 
-async def _abort(context: grpc.aio.ServicerContext[Any, Any], err: EtcdServerError) -> NoReturn:
-    await context.abort(err.wire.code, err.wire.message)
-    raise AssertionError("unreachable")  # abort always raises
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+def register(server: KVServer, grpc_server: grpc.aio.Server) -> None:
+    """Register the Lease, Lock and Election services of ``server`` (called by
+    the member at start; Lock and Election share one revision feed)."""
+    from etcdkit.api.pb import v3election_pb2_grpc, v3lock_pb2_grpc
+    from etcdkit.server.lease.kv import RevisionFeed
+    from etcdkit.server.rpc.election import ElectionServicer
+    from etcdkit.server.rpc.lock import LockServicer
+
+    feed = RevisionFeed(server.current_revision)
+    rpc_pb2_grpc.add_LeaseServicer_to_server(LeaseServicer(server), grpc_server)
+    v3lock_pb2_grpc.add_LockServicer_to_server(LockServicer(server, feed), grpc_server)
+    v3election_pb2_grpc.add_ElectionServicer_to_server(ElectionServicer(server, feed), grpc_server)
 
 
 class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
@@ -34,26 +47,18 @@ class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
     def __init__(self, server: KVServer) -> None:
         self._server = server
 
-    async def LeaseGrant(
-        self, request: rpc_pb2.LeaseGrantRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> rpc_pb2.LeaseGrantResponse:
-        try:
-            return await self._server.lease_grant(request)
-        except EtcdServerError as err:
-            await _abort(context, err)
+    @mapped
+    async def LeaseGrant(self, request: rpc_pb2.LeaseGrantRequest, context: Ctx) -> rpc_pb2.LeaseGrantResponse:
+        return await self._server.lease_grant(request)
 
-    async def LeaseRevoke(
-        self, request: rpc_pb2.LeaseRevokeRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> rpc_pb2.LeaseRevokeResponse:
-        try:
-            return await self._server.lease_revoke(request)
-        except EtcdServerError as err:
-            await _abort(context, err)
+    @mapped
+    async def LeaseRevoke(self, request: rpc_pb2.LeaseRevokeRequest, context: Ctx) -> rpc_pb2.LeaseRevokeResponse:
+        return await self._server.lease_revoke(request)
 
     async def LeaseKeepAlive(
         self,
         request_iterator: AsyncIterator[rpc_pb2.LeaseKeepAliveRequest],
-        context: grpc.aio.ServicerContext[Any, Any],
+        context: Ctx,
     ) -> AsyncIterator[rpc_pb2.LeaseKeepAliveResponse]:
         lessor = self._server.lessor
         async for req in request_iterator:
@@ -65,7 +70,7 @@ class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
             yield rpc_pb2.LeaseKeepAliveResponse(header=header, ID=req.ID, TTL=ttl)
 
     async def LeaseTimeToLive(
-        self, request: rpc_pb2.LeaseTimeToLiveRequest, context: grpc.aio.ServicerContext[Any, Any]
+        self, request: rpc_pb2.LeaseTimeToLiveRequest, context: Ctx
     ) -> rpc_pb2.LeaseTimeToLiveResponse:
         header = self._server.header()
         lease = self._server.lessor.lookup(request.ID)
@@ -79,9 +84,7 @@ class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
             header=header, ID=request.ID, TTL=remaining, grantedTTL=lease.ttl, keys=keys
         )
 
-    async def LeaseLeases(
-        self, request: rpc_pb2.LeaseLeasesRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> rpc_pb2.LeaseLeasesResponse:
+    async def LeaseLeases(self, request: rpc_pb2.LeaseLeasesRequest, context: Ctx) -> rpc_pb2.LeaseLeasesResponse:
         return rpc_pb2.LeaseLeasesResponse(
             header=self._server.header(),
             leases=[rpc_pb2.LeaseStatus(ID=lease.id) for lease in self._server.lessor.leases()],
