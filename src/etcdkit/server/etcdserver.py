@@ -194,11 +194,13 @@ class EtcdServer:
         cur = self.store.current_revision()
         if rev > cur:
             raise EtcdServerError(errors.FUTURE_REV)
-        if 0 < rev < self.store.compact_revision():
+        if 0 < rev <= self.store.compact_revision():  # etcd: hashing at the compact revision is refused too
             raise EtcdServerError(errors.COMPACTED)
         with self.backend.begin() as txn:
             h = self.store.hash_kv(txn, rev if rev > 0 else cur)
-        return self.fill(rpc_pb2.HashKVResponse(hash=h, compact_revision=self.store.compact_revision()))
+        # etcd reports -1 until the first compaction (its compactMainRev starts at -1).
+        compact = self.store.compact_revision() or -1
+        return self.fill(rpc_pb2.HashKVResponse(hash=h, compact_revision=compact))
 
     def hash(self) -> rpc_pb2.HashResponse:
         with self.backend.begin() as txn:
