@@ -30,7 +30,7 @@ from etcdkit.api.errors import WireError
 from etcdkit.api.keys import prefix_end
 from etcdkit.api.pb import kv_pb2, rpc_pb2, v3election_pb2
 from etcdkit.server.errors import EtcdServerError
-from etcdkit.server.lease.kv import KVServer, RevisionFeed, first_created, wait_deletes
+from etcdkit.server.lease.kv import KVServer, RevisionFeed, first_created, next_events, wait_deletes
 from etcdkit.server.lease.mutex import lease_key
 
 __all__ = ["MISSING_LEADER_KEY", "campaign", "leader", "observe", "proclaim", "resign"]
@@ -131,38 +131,39 @@ async def observe(server: KVServer, feed: RevisionFeed, name: bytes) -> AsyncIte
 
 
 async def _first_put(server: KVServer, feed: RevisionFeed, prefix: bytes, seen: int) -> tuple[kv_pb2.KeyValue, int]:
-    """The first key put under ``prefix`` after revision ``seen`` (the earliest
-    by mod revision), and that revision."""
-    base = seen
+    """The first key put under ``prefix`` after revision ``seen`` (what etcd's
+    observer takes as the leader when there was none), and its revision."""
+    end = prefix_end(prefix)
     while True:
-        seen = await feed.wait_past(seen)
-        resp = await server.range(
-            rpc_pb2.RangeRequest(
-                key=prefix,
-                range_end=prefix_end(prefix),
-                limit=1,
-                sort_order=rpc_pb2.RangeRequest.ASCEND,
-                sort_target=rpc_pb2.RangeRequest.MOD,
-                min_mod_revision=base + 1,
-            )
-        )
-        if resp.kvs:
-            kv = resp.kvs[0]
-            return kv, int(kv.mod_revision)
-        seen = resp.header.revision
+        events, covered = await next_events(server, feed, prefix, end, seen)
+        if events is None:  # history compacted: take whatever leads now
+            resp = await server.range(first_created(prefix))
+            if resp.kvs:
+                return resp.kvs[0], int(resp.header.revision)
+        else:
+            for ev in events:
+                if ev.type == kv_pb2.Event.PUT:
+                    return ev.kv, int(ev.kv.mod_revision)
+        seen = covered
 
 
 async def _changes(
     server: KVServer, feed: RevisionFeed, kv: kv_pb2.KeyValue, seen: int
 ) -> AsyncIterator[v3election_pb2.LeaderResponse]:
-    """New versions of ``kv``'s key after revision ``seen``, until it is deleted."""
-    current = kv
+    """Every new version of ``kv``'s key after revision ``seen``, until it is deleted."""
     while True:
-        seen = await feed.wait_past(seen)
-        resp = await server.range(rpc_pb2.RangeRequest(key=kv.key))
-        if not resp.kvs or resp.kvs[0].create_revision != kv.create_revision:
-            return
-        if resp.kvs[0].mod_revision != current.mod_revision:
-            current = resp.kvs[0]
-            yield v3election_pb2.LeaderResponse(header=server.header(current.mod_revision), kv=current)
-        seen = resp.header.revision
+        events, covered = await next_events(server, feed, kv.key, b"", seen)
+        if events is None:  # history compacted: compare with the current state
+            resp = await server.range(rpc_pb2.RangeRequest(key=kv.key))
+            if not resp.kvs or resp.kvs[0].create_revision != kv.create_revision:
+                return
+            if resp.kvs[0].mod_revision != kv.mod_revision:
+                kv = resp.kvs[0]
+                yield v3election_pb2.LeaderResponse(header=server.header(kv.mod_revision), kv=kv)
+        else:
+            for ev in events:
+                if ev.type == kv_pb2.Event.DELETE:
+                    return
+                kv = ev.kv
+                yield v3election_pb2.LeaderResponse(header=server.header(kv.mod_revision), kv=kv)
+        seen = covered

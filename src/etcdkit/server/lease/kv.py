@@ -5,7 +5,9 @@ the same calls a Go client makes, minus the network). Waiting for "every key
 under a prefix created before mine is deleted" is etcd's ``waitDeletes``; etcd
 implements it with a watch per key, we implement the same observable rule with
 :class:`RevisionFeed`: a waiter re-reads the key whenever the store revision may
-have moved. The feed polls ``current_revision()`` with a short, bounded backoff
+have moved; where every intermediate change matters (Observe),
+:func:`next_events` reads the revisions passed since from the store's history,
+which is what a watch would have delivered. The feed polls ``current_revision()`` with a short, bounded backoff
 and can be woken early by :meth:`RevisionFeed.notify` (the server, or anyone who
 knows a write was applied, may call it). A deletion is recognised by the key
 being absent or re-created (different ``create_revision``), so a delete that is
@@ -20,7 +22,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from etcdkit.api.keys import prefix_end
-from etcdkit.api.pb import rpc_pb2
+from etcdkit.api.pb import kv_pb2, rpc_pb2
+from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease.lessor import Lessor
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "RevisionFeed",
     "first_created",
     "last_created_before",
+    "next_events",
     "wait_deletes",
 ]
 
@@ -45,6 +49,9 @@ class KVServer(Protocol):
     async def txn(self, req: rpc_pb2.TxnRequest) -> rpc_pb2.TxnResponse: ...
     async def lease_grant(self, req: rpc_pb2.LeaseGrantRequest) -> rpc_pb2.LeaseGrantResponse: ...
     async def lease_revoke(self, req: rpc_pb2.LeaseRevokeRequest) -> rpc_pb2.LeaseRevokeResponse: ...
+    def read_events(
+        self, key: bytes, range_end: bytes, start_rev: int, end_rev: int, max_events: int
+    ) -> list[kv_pb2.Event]: ...
 
 
 class RevisionFeed:
@@ -128,3 +135,28 @@ async def wait_deletes(
             return resp.header
         kv = resp.kvs[0]
         await wait_delete(server, feed, kv.key, kv.create_revision, resp.header.revision)
+
+
+EVENT_BATCH = 1000
+"""Most history events :func:`next_events` reads at once (whole revisions)."""
+
+
+async def next_events(
+    server: KVServer, feed: RevisionFeed, key: bytes, range_end: bytes, seen: int
+) -> tuple[list[kv_pb2.Event] | None, int]:
+    """Wait until the store passes revision ``seen``; return the events on the
+    range ``(key, range_end)`` after ``seen`` and the revision now covered.
+
+    Returns ``(None, current)`` when that history is compacted away (the caller
+    falls back to reading the current state), like a watch cancelled by
+    compaction that the Go client would restart.
+    """
+    current = await feed.wait_past(seen)
+    try:
+        events = server.read_events(key, range_end, seen + 1, current, EVENT_BATCH)
+    except EtcdServerError:
+        return None, current
+    if len(events) >= EVENT_BATCH:
+        # partial: only whole revisions were returned; resume after the last one
+        return events, int(events[-1].kv.mod_revision)
+    return events, current
