@@ -8,18 +8,20 @@ input raises :class:`BoltFormatError` (a ``ValueError``). The format is
 described in :mod:`.page`.
 """
 
-from .page import BoltFormatError, Meta, fnv1a64
+from .page import BoltFormatError, BoltTruncatedError, Meta, NotBoltError, fnv1a64
 from .reader import BoltReader, Bucket, Entry
 from .writer import BoltWriter, BucketSource, write_bolt
 
 __all__ = [
     "BoltFormatError",
     "BoltReader",
+    "BoltTruncatedError",
     "BoltWriter",
     "Bucket",
     "BucketSource",
     "Entry",
     "Meta",
+    "NotBoltError",
     "fnv1a64",
     "write_bolt",
 ]

@@ -43,7 +43,9 @@ __all__ = [
     "PAGE_HEADER",
     "VERSION",
     "BoltFormatError",
+    "BoltTruncatedError",
     "Meta",
+    "NotBoltError",
     "fnv1a64",
     "page_header",
 ]
@@ -75,6 +77,14 @@ _MASK64 = (1 << 64) - 1
 
 class BoltFormatError(ValueError):
     """The bytes are not a (valid) bbolt database: bad magic, checksum, page or bounds."""
+
+
+class NotBoltError(BoltFormatError):
+    """The file is not a bbolt database at all (no meta page, wrong magic)."""
+
+
+class BoltTruncatedError(BoltFormatError):
+    """The file ends before the pages its meta page says it holds."""
 
 
 def fnv1a64(data: bytes) -> int:
@@ -127,7 +137,7 @@ class Meta:
         body = bytes(data[: _META.size])
         magic, version, page_size, flags, root, seq, freelist, hwm, txid = _META.unpack(body)
         if magic != MAGIC:
-            raise BoltFormatError(f"invalid magic {magic:#x} (not a bbolt file)")
+            raise NotBoltError(f"invalid magic {magic:#x} (not a bbolt file)")
         if version != VERSION:
             raise BoltFormatError(f"unsupported bbolt version {version}")
         (checksum,) = _U64.unpack_from(data, _META.size)

@@ -36,7 +36,9 @@ from .page import (
     META,
     PAGE_HEADER,
     BoltFormatError,
+    BoltTruncatedError,
     Meta,
+    NotBoltError,
 )
 
 __all__ = ["BoltReader", "Bucket", "Entry"]
@@ -203,7 +205,7 @@ class BoltReader:
             size = os.fstat(self._file.fileno()).st_size
             self.size = size if limit is None else min(limit, size)
             if self.size < PAGE_HEADER.size + Meta.SIZE:
-                raise BoltFormatError(f"{self.path}: file too small to be a bbolt database ({self.size} bytes)")
+                raise NotBoltError(f"{self.path}: file too small to be a bbolt database ({self.size} bytes)")
             self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
             self._view = memoryview(self._map)[: self.size]
             self.meta = self._load_meta()
@@ -213,7 +215,7 @@ class BoltReader:
         if self.meta.high_water * self.meta.page_size > self.size:
             hw = self.meta.high_water
             self.close()
-            raise BoltFormatError(
+            raise BoltTruncatedError(
                 f"{self.path}: truncated: high-water mark is page {hw} but the file holds {self.size} bytes"
             )
 
@@ -241,9 +243,9 @@ class BoltReader:
             # Say why meta 0 is unusable: most useful for "not a bbolt file".
             _id, flags, _c, _o = PAGE_HEADER.unpack_from(self._view, 0)
             if flags != META:
-                raise BoltFormatError(f"{self.path}: not a bbolt database (page 0 is not a meta page)")
+                raise NotBoltError(f"{self.path}: not a bbolt database (page 0 is not a meta page)")
             Meta.decode(bytes(self._view[PAGE_HEADER.size : PAGE_HEADER.size + Meta.SIZE]))
-            raise BoltFormatError(f"{self.path}: no valid meta page")
+            raise NotBoltError(f"{self.path}: no valid meta page")
         return max(metas, key=lambda m: m.txid)
 
     @property
@@ -325,6 +327,8 @@ class BoltReader:
                 if p in free:
                     problems.append(f"page {p}: reachable freed")
                 seen[p] = "tree"
+        if fl == (1 << 64) - 1:
+            return problems  # freelist not synced: bbolt rebuilds it from the unreachable pages
         for p in range(self.meta.high_water):
             if p not in seen and p not in free:
                 problems.append(f"page {p}: unreachable unfreed")
