@@ -45,6 +45,7 @@ __all__ = ["BoltWriter", "BucketSource", "write_bolt"]
 
 _FIRST_DATA_PAGE = 3
 _FREELIST_PAGE = 2
+_MAX_LEVELS = 64
 
 
 @dataclass(slots=True)
@@ -127,9 +128,14 @@ class BoltWriter:
     def _push(self, levels: list[_Level], depth: int, element: tuple[int, bytes, bytes | int], esize: int) -> None:
         """Append an element to level ``depth`` (0 = leaves), spilling the full page upward first."""
         if depth == len(levels):
+            if depth >= _MAX_LEVELS:
+                raise RuntimeError(f"bbolt writer: tree deeper than {_MAX_LEVELS} levels")
             levels.append(_Level())
         level = levels[depth]
-        if level.elements and level.size + esize > self.page_size:
+        # A branch page keeps at least two children (as bbolt's minimum keys per
+        # branch), so each level is at most half the one below and the tree ends.
+        min_elements = 1 if depth == 0 else 2
+        if len(level.elements) >= min_elements and level.size + esize > self.page_size:
             self._spill(levels, depth)
             level = levels[depth]
         level.elements.append(element)

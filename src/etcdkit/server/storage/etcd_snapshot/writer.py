@@ -16,6 +16,7 @@ Contract:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -64,7 +65,7 @@ def _checked_keys(entries: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[byte
 def _flat(items: Iterable[tuple[bytes, bytes]]) -> BucketSource:
     """A bucket from unsorted small items (sorted here; duplicate keys are an error)."""
     ordered = sorted(items, key=lambda kv: kv[0])
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if a[0] == b[0]:
             raise ValueError(f"duplicate key {a[0]!r}")
     return BucketSource(list(ordered))
@@ -101,7 +102,7 @@ def etcd_bucket_tree(data: EtcdSnapshotData) -> BucketSource:
     return BucketSource(sorted(buckets.items()))
 
 
-def _append_sha256(f: "os.PathLike[str] | str", size: int) -> None:
+def _append_sha256(f: os.PathLike[str] | str, size: int) -> None:
     h = hashlib.sha256()
     with open(f, "r+b") as out:
         remaining = size
