@@ -199,8 +199,9 @@ def read_etcd_snapshot(path: str | os.PathLike[str], *, verify_hash: bool = True
         data.alarms = [rpc_pb2.AlarmMember.FromString(k) for k, _v in _flat(reader.bucket(BUCKET_ALARM))]
         auth = reader.bucket(BUCKET_AUTH)
         if auth is not None:
-            data.auth_enabled = auth.get(AUTH_ENABLED) == b"\x01"
-            data.auth_revision = _u64(auth.get(AUTH_REVISION)) or 0
+            enabled = auth.get(AUTH_ENABLED)
+            data.auth_enabled = None if enabled is None else enabled == b"\x01"
+            data.auth_revision = _u64(auth.get(AUTH_REVISION))
         data.users = [auth_pb2.User.FromString(v) for _k, v in _flat(reader.bucket(BUCKET_AUTH_USERS))]
         data.roles = [auth_pb2.Role.FromString(v) for _k, v in _flat(reader.bucket(BUCKET_AUTH_ROLES))]
         for name, bucket in reader.root.buckets():

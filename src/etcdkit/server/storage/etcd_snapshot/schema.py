@@ -160,7 +160,9 @@ class EtcdSnapshotData:
     ``key_entries`` yields ``(revision key, marshaled mvccpb.KeyValue)`` in
     strictly increasing revision order; it may be a one-shot iterator when
     writing, and is re-iterable (streaming from the file) when read.
-    ``extra_buckets`` carries buckets outside etcd's schema (flat, in key
+    ``auth_enabled`` / ``auth_revision`` are ``None`` when the key is absent
+    (etcd writes ``authEnabled`` only once auth was enabled or disabled;
+    absent means disabled). ``extra_buckets`` carries buckets outside etcd's schema (flat, in key
     order) so a read-then-write round trip keeps them.
     """
 
@@ -171,8 +173,8 @@ class EtcdSnapshotData:
     removed_members: list[int] = field(default_factory=list)
     cluster_version: str | None = None
     alarms: list[rpc_pb2.AlarmMember] = field(default_factory=list)
-    auth_enabled: bool = False
-    auth_revision: int = 0
+    auth_enabled: bool | None = None
+    auth_revision: int | None = None
     users: list[auth_pb2.User] = field(default_factory=list)
     roles: list[auth_pb2.Role] = field(default_factory=list)
     extra_buckets: dict[bytes, list[tuple[bytes, bytes]]] = field(default_factory=dict)

@@ -81,7 +81,11 @@ def etcd_bucket_tree(data: EtcdSnapshotData) -> BucketSource:
     if data.meta.finished_compact_revision is not None:
         meta.append((META_FINISHED_COMPACT, encode_revision_key(data.meta.finished_compact_revision)))
     meta.extend((k, v) for k, v in data.meta.extra.items() if k not in dict(meta))
-    auth = [(AUTH_ENABLED, b"\x01" if data.auth_enabled else b"\x00"), (AUTH_REVISION, _u64(data.auth_revision))]
+    auth: list[tuple[bytes, bytes]] = []
+    if data.auth_enabled is not None:
+        auth.append((AUTH_ENABLED, b"\x01" if data.auth_enabled else b"\x00"))
+    if data.auth_revision is not None:
+        auth.append((AUTH_REVISION, _u64(data.auth_revision)))
     cluster = [(CLUSTER_VERSION, data.cluster_version.encode())] if data.cluster_version is not None else []
     buckets: dict[bytes, BucketSource] = {
         BUCKET_KEY: BucketSource(_checked_keys(data.key_entries)),
