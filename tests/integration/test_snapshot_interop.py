@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,8 +56,8 @@ class Client:
         self.maint = rpc_pb2_grpc.MaintenanceStub(self.channel)
 
     @property
-    def md(self) -> list[tuple[str, str]] | None:
-        return [("token", self.token)] if self.token else None
+    def md(self) -> tuple[tuple[str, str | bytes], ...] | None:
+        return (("token", self.token),) if self.token else None
 
     def range_all(self, revision: int = 0) -> rpc_pb2.RangeResponse:
         req = rpc_pb2.RangeRequest(key=b"\0", range_end=b"\0", revision=revision)
@@ -69,17 +69,20 @@ class Client:
         return list(resp.kvs)
 
 
+ClientFactory = Callable[..., Client]
+
+
 @pytest.fixture
-def client_for() -> Iterator[type[Client]]:
+def client_for() -> Iterator[ClientFactory]:
+    """``client_for(endpoint, token=None)``: a Client whose channel is closed after the test."""
     opened: list[grpc.Channel] = []
 
-    class Tracked(Client):
-        def __init__(self, endpoint: str, token: str | None = None) -> None:
-            ch = grpc.insecure_channel(endpoint)
-            opened.append(ch)
-            super().__init__(ch, token)
+    def make(endpoint: str, token: str | None = None) -> Client:
+        ch = grpc.insecure_channel(endpoint)
+        opened.append(ch)
+        return Client(ch, token)
 
-    yield Tracked
+    yield make
     for ch in opened:
         ch.close()
 
@@ -165,7 +168,7 @@ def head_state(data: EtcdSnapshotData) -> dict[bytes, kv_pb2.KeyValue]:
     return state
 
 
-def test_real_snapshot_read_key_by_key_equals_what_etcd_serves(source: Source, client_for: type[Client]) -> None:
+def test_real_snapshot_read_key_by_key_equals_what_etcd_serves(source: Source, client_for: ClientFactory) -> None:
     c = client_for(source.proc.endpoint)
     data = read_etcd_snapshot(source.snapshot)
     assert data.meta.finished_compact_revision == source.compact
@@ -209,7 +212,7 @@ def restore_and_start(snapshot: Path, where: Path) -> EtcdProcess:
 
 
 def test_our_rewrite_of_a_real_snapshot_restores_into_real_etcd(
-    source: Source, client_for: type[Client], tmp_path: Path
+    source: Source, client_for: ClientFactory, tmp_path: Path
 ) -> None:
     data = read_etcd_snapshot(source.snapshot)
     ours = tmp_path / "ours.db"

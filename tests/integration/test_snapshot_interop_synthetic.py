@@ -27,15 +27,18 @@ from etcdkit.server.storage.etcd_snapshot import (
     write_etcd_snapshot,
 )
 
-from .test_snapshot_interop import Client, client_for, etcdctl, pytestmark, restore_and_start
+from .test_snapshot_interop import Client, ClientFactory, client_for, etcdctl, pytestmark, restore_and_start
 
 __all__ = ["client_for", "pytestmark"]
+
+Entries = list[tuple[bytes, bytes]]
+Synthetic = tuple[Path, Entries, dict[bytes, kv_pb2.KeyValue], list[int]]
 
 # A bcrypt hash real etcd 3.4 produced for the password "rootpw" (cost 10).
 ROOT_HASH = b"$2a$10$.yusgbmKcVzuTi.KQEKUgeyj6Y7RRsMr/vvgBii.sngWD1XbOMfGe"
 
 
-def generate(seed: int, n_keys: int) -> tuple[list[tuple[bytes, bytes]], dict[bytes, kv_pb2.KeyValue], list[int]]:
+def generate(seed: int, n_keys: int) -> tuple[Entries, dict[bytes, kv_pb2.KeyValue], list[int]]:
     """A history as etcd would store it: (revision key, KeyValue) entries, the head state and lease IDs."""
     rng = random.Random(seed)
     leases = [1000 + i for i in range(4)]
@@ -78,7 +81,7 @@ def generate(seed: int, n_keys: int) -> tuple[list[tuple[bytes, bytes]], dict[by
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[bytes, bytes]], dict, list[int]]:
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Synthetic:
     entries, live, leases = generate(seed=8, n_keys=3000)
     data = EtcdSnapshotData(
         key_entries=iter(entries),
@@ -96,7 +99,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tupl
     return path, entries, live, leases
 
 
-def test_etcdctl_status_reports_our_revision_and_keys(synthetic: tuple) -> None:
+def test_etcdctl_status_reports_our_revision_and_keys(synthetic: Synthetic) -> None:
     path, entries, _live, _leases = synthetic
     theirs = json.loads(etcdctl("snapshot", "status", "-w", "json", str(path)))
     last_main = int.from_bytes(entries[-1][0][:8], "big")
@@ -106,7 +109,7 @@ def test_etcdctl_status_reports_our_revision_and_keys(synthetic: tuple) -> None:
     assert json.loads(snapshot_status(path).etcdctl_json()) == theirs
 
 
-def test_real_etcd_serves_exactly_our_history(synthetic: tuple, client_for: type[Client], tmp_path: Path) -> None:
+def test_real_etcd_serves_exactly_our_history(synthetic: Synthetic, client_for: ClientFactory, tmp_path: Path) -> None:
     path, entries, live, leases = synthetic
     proc = restore_and_start(path, tmp_path)
     try:
