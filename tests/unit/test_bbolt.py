@@ -69,7 +69,7 @@ def round_trip(path: Path, root: Tree, page_size: int = 4096) -> Tree:
         return to_tree(reader, reader.root)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(root=roots)
 def test_random_bucket_trees_round_trip(tmp_path: Path, root: Tree) -> None:
     assert round_trip(tmp_path / "t.db", root) == root

@@ -20,10 +20,9 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import NamedTuple, Self
 
 from .page import (
     BRANCH,
@@ -47,9 +46,8 @@ _MAX_DEPTH = 64
 _CANDIDATE_PAGE_SIZES = (4096, 512, 1024, 2048, 8192, 16384, 32768, 65536)
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One leaf entry: a key and either a value or a nested bucket."""
+class Entry(NamedTuple):
+    """One leaf entry: a key and either a value or a nested bucket (``value`` is then the bucket header)."""
 
     key: bytes
     value: bytes
@@ -81,6 +79,24 @@ class _Page:
         value = self.slice(off + pos + ksize, vsize)
         return key, value, flags
 
+    def leaf_items(self) -> list[tuple[bytes, bytes, int]]:
+        """All ``(key, value, flags)`` of a leaf page, decoded from one copy of the page."""
+        raw = bytes(self.buf[self.base : self.end])
+        hdr, n, size = PAGE_HEADER.size, self.count, len(raw)
+        if hdr + n * LEAF_ELEMENT.size > size:
+            raise BoltFormatError(f"page {self.pgid}: {n} elements do not fit in the page")
+        out = []
+        elem = hdr
+        for flags, pos, ksize, vsize in LEAF_ELEMENT.iter_unpack(raw[hdr : hdr + n * LEAF_ELEMENT.size]):
+            start = elem + pos
+            mid = start + ksize
+            end = mid + vsize
+            if end > size:
+                raise BoltFormatError(f"page {self.pgid}: element data out of bounds")
+            out.append((raw[start:mid], raw[mid:end], flags))
+            elem += LEAF_ELEMENT.size
+        return out
+
     def branch_element(self, i: int) -> tuple[bytes, int]:
         off = self.base + PAGE_HEADER.size + i * BRANCH_ELEMENT.size
         if off + BRANCH_ELEMENT.size > self.end:
@@ -110,21 +126,25 @@ class Bucket:
 
     def items(self) -> Iterator[Entry]:
         """Every entry of this bucket in key order (nested buckets as raw bucket values)."""
-        yield from self._walk(self._root_page(), 0)
+        for key, value, flags in self.raw_items():
+            yield Entry(key, value, bool(flags & BUCKET_LEAF))
 
-    def _walk(self, page: _Page, depth: int) -> Iterator[Entry]:
+    def raw_items(self) -> Iterator[tuple[bytes, bytes, int]]:
+        """Like :meth:`items` but as ``(key, value, leaf flags)`` tuples, a page at a time (the fast path)."""
+        for page in self._leaves(self._root_page(), 0):
+            yield from page.leaf_items()
+
+    def _leaves(self, page: _Page, depth: int) -> Iterator[_Page]:
         if depth > _MAX_DEPTH:
             raise BoltFormatError(f"page {page.pgid}: tree deeper than {_MAX_DEPTH}")
         if page.flags == LEAF:
-            for i in range(page.count):
-                key, value, flags = page.leaf_element(i)
-                yield Entry(key, value, bool(flags & BUCKET_LEAF))
+            yield page
         elif page.flags == BRANCH:
             if self._inline is not None:
                 raise BoltFormatError("inline bucket with a branch page")
             for i in range(page.count):
                 _key, child = page.branch_element(i)
-                yield from self._walk(self._reader.page(child), depth + 1)
+                yield from self._leaves(self._reader.page(child), depth + 1)
         else:
             raise BoltFormatError(f"page {page.pgid}: unexpected flags {page.flags:#x} in a bucket tree")
 
@@ -145,9 +165,14 @@ class Bucket:
             for i in range(page.count):
                 yield from self._pages(self._reader.page(page.branch_element(i)[1]), depth + 1)
         elif page.flags == LEAF:
-            for i in range(page.count):
-                _key, value, flags = page.leaf_element(i)
+            start = page.base + PAGE_HEADER.size
+            # Low byte of each element's flags: one slice finds the nested buckets of a page.
+            low_flags = bytes(
+                page.buf[start : min(start + page.count * LEAF_ELEMENT.size, page.end) : LEAF_ELEMENT.size]
+            )
+            for i, flags in enumerate(low_flags):
                 if flags & BUCKET_LEAF:
+                    _key, value, _flags = page.leaf_element(i)
                     yield from self._reader.open_bucket(value, self._depth + 1).pages()
 
     def buckets(self) -> Iterator[tuple[bytes, Bucket]]:

@@ -20,6 +20,7 @@ check: every page below the high-water mark is reachable exactly once.
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,33 +71,31 @@ class _Level:
         self.size = PAGE_HEADER.size
 
 
-def _encode_leaf(pgid: int, elements: list[tuple[int, bytes, bytes | int]], overflow: int) -> bytearray:
+def _encode_leaf(pgid: int, elements: list[tuple[int, bytes, bytes | int]], overflow: int) -> bytes:
+    # Element i sits at 16 + 16*i; its key at 16 + 16*n + (bytes of the keys/values before it).
     n = len(elements)
-    out = bytearray(page_header(pgid, LEAF, n, overflow))
-    data_off = PAGE_HEADER.size + n * LEAF_ELEMENT.size
-    data = bytearray()
+    fields: list[int] = []
+    parts: list[bytes] = []
+    cum = 0
     for i, (flags, key, value) in enumerate(elements):
         assert isinstance(value, bytes)
-        elem_off = PAGE_HEADER.size + i * LEAF_ELEMENT.size
-        out += LEAF_ELEMENT.pack(flags, data_off + len(data) - elem_off, len(key), len(value))
-        data += key
-        data += value
-    out += data
-    return out
+        fields += (flags, LEAF_ELEMENT.size * (n - i) + cum, len(key), len(value))
+        parts += (key, value)
+        cum += len(key) + len(value)
+    return b"".join((page_header(pgid, LEAF, n, overflow), struct.pack(f"<{4 * n}I", *fields), *parts))
 
 
-def _encode_branch(pgid: int, elements: list[tuple[int, bytes, bytes | int]], overflow: int) -> bytearray:
+def _encode_branch(pgid: int, elements: list[tuple[int, bytes, bytes | int]], overflow: int) -> bytes:
     n = len(elements)
-    out = bytearray(page_header(pgid, BRANCH, n, overflow))
-    data_off = PAGE_HEADER.size + n * BRANCH_ELEMENT.size
-    data = bytearray()
+    fields: list[int] = []
+    parts: list[bytes] = []
+    cum = 0
     for i, (_flags, key, child) in enumerate(elements):
         assert isinstance(child, int)
-        elem_off = PAGE_HEADER.size + i * BRANCH_ELEMENT.size
-        out += BRANCH_ELEMENT.pack(data_off + len(data) - elem_off, len(key), child)
-        data += key
-    out += data
-    return out
+        fields += (BRANCH_ELEMENT.size * (n - i) + cum, len(key), child)
+        parts.append(key)
+        cum += len(key)
+    return b"".join((page_header(pgid, BRANCH, n, overflow), struct.pack("<" + "IIQ" * n, *fields), *parts))
 
 
 class BoltWriter:
@@ -120,8 +119,8 @@ class BoltWriter:
         self._next_pgid += npages
         encode = _encode_leaf if kind == LEAF else _encode_branch
         buf = encode(pgid, elements, npages - 1)
-        buf += bytes(npages * ps - len(buf))
         self._out.write(buf)
+        self._out.write(bytes(npages * ps - len(buf)))
         self.pages_written += npages
         return pgid
 
@@ -167,7 +166,8 @@ class BoltWriter:
     def _write_bucket(self, src: BucketSource, *, allow_inline: bool, root_level: bool = False) -> bytes:
         """Write a bucket's pages; return its bucket value (header, plus the page when inline)."""
         levels: list[_Level] = [_Level()]
-        inline_limit = self.page_size // 4 if allow_inline else -1
+        page_size = self.page_size
+        inline_limit = page_size // 4 if allow_inline else -1
         inline_ok = allow_inline
         prev: bytes | None = None
         buffered = True  # entries still only in levels[0], not yet committed to pages
@@ -191,10 +191,14 @@ class BoltWriter:
             esize = LEAF_ELEMENT.size + len(key) + len(raw)
             if buffered and (not inline_ok or levels[0].size + esize > inline_limit):
                 buffered = False
-            self._push(levels, 0, (flags, bytes(key), raw), esize)
+            leaf = levels[0]
+            if leaf.elements and leaf.size + esize > page_size:
+                self._spill(levels, 0)
+                leaf = levels[0]
+            leaf.elements.append((flags, bytes(key), raw))
+            leaf.size += esize
         if buffered and inline_ok:
-            page = _encode_leaf(0, levels[0].elements, 0)
-            return BUCKET_HEADER.pack(0, src.sequence) + bytes(page)
+            return BUCKET_HEADER.pack(0, src.sequence) + _encode_leaf(0, levels[0].elements, 0)
         return BUCKET_HEADER.pack(self._close_levels(levels), src.sequence)
 
     def write(self, root: BucketSource) -> int:

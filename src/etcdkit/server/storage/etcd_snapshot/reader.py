@@ -134,11 +134,10 @@ class KeyBucketEntries:
             bucket = reader.bucket(BUCKET_KEY)
             if bucket is None:
                 return
-            for entry in bucket.items():
-                if entry.is_bucket:
-                    raise SnapshotCorruptError(f"{self.path}: nested bucket {entry.key!r} in the key bucket")
-                decode_revision_key(entry.key)
-                yield entry.key, entry.value
+            for key, value, flags in bucket.raw_items():
+                if flags or key[8:9] != b"_" or not (len(key) == 17 or (len(key) == 18 and key[17] == 0x74)):
+                    raise SnapshotCorruptError(f"{self.path}: {key!r} is not a revision key (or is a bucket)")
+                yield key, value
 
 
 def _flat(bucket: Bucket | None) -> list[tuple[bytes, bytes]]:
@@ -247,11 +246,12 @@ def snapshot_status(path: str | os.PathLike[str]) -> SnapshotStatus:
         for name, bucket in reader.root.buckets():
             crc = crc32c.crc32c(name, value=crc)
             is_key = name == BUCKET_KEY
-            for entry in bucket.items():
-                crc = crc32c.crc32c(entry.key, value=crc)
-                if not entry.is_bucket:
-                    crc = crc32c.crc32c(entry.value, value=crc)
-                if is_key:
-                    revision = decode_revision_key(entry.key)[0]
+            last = b""
+            for key, value, flags in bucket.raw_items():
+                # A nested bucket's value is nil to etcdctl: only its key is hashed.
+                crc = crc32c.crc32c(key if flags & 1 else key + value, value=crc)
+                last = key
                 total += 1
+            if is_key and last:
+                revision = decode_revision_key(last)[0]
         return SnapshotStatus(crc, revision, total, reader.meta.high_water * reader.meta.page_size)

@@ -58,7 +58,8 @@ def _u64(n: int) -> bytes:
 
 def _checked_keys(entries: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[bytes, bytes | BucketSource]]:
     for rev_key, value in entries:
-        decode_revision_key(rev_key)
+        if rev_key[8:9] != b"_" or not (len(rev_key) == 17 or (len(rev_key) == 18 and rev_key[17] == 0x74)):
+            decode_revision_key(rev_key)  # raises ValueError naming the malformed key
         yield rev_key, value
 
 
