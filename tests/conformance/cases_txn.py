@@ -247,5 +247,5 @@ def case_txn_range_invalid_sort_order(c: Conn) -> None:
         c,
         "sort_order=7 in a txn range",
         [],
-        [pb.RequestOp(request_range=pb.RangeRequest(key=key, range_end=end, sort_order=7))],
+        [pb.RequestOp(request_range=pb.RangeRequest(key=key, range_end=end, sort_order=7))],  # type: ignore[arg-type]
     )
