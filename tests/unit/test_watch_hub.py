@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry
 
 from etcdkit.api import errors
 from etcdkit.api.pb import kv_pb2, rpc_pb2
-from etcdkit.server.watch import WatchConfig, WatchHub, WatcherState
+from etcdkit.server.watch import WatchConfig, WatcherState, WatchHub
 
 from .watch_fake_store import FakeStore, Reader
 
