@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from etcdkit import ETCD_VERSION
 from etcdkit.api import errors
 from etcdkit.api.pb import internal_pb2, kv_pb2, rpc_pb2
+from etcdkit.server import failpoints
 from etcdkit.server.config import ServerConfig, cluster_id, member_id
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease import Lessor
@@ -312,6 +313,7 @@ class EtcdServer:
                     if not fut.done():
                         fut.set_exception(EtcdServerError(errors.STOPPED))
                 continue
+            failpoints.hit("walAfterAppend")
             self._apply_batch(batch)
             self._maybe_checkpoint(loop)
 
@@ -355,6 +357,7 @@ class EtcdServer:
                 self.store.set_applied(txn, entry.index, entry.term)
                 results.append((fut, result))
         self._size_in_use = self.backend.size_in_use()
+        failpoints.hit("applyAfterCommit")
         if self.hub is not None:
             for rev, events in notifications:
                 self.hub.notify(rev, events)
