@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import grpc
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.config import ServerConfig
@@ -92,6 +92,11 @@ class Member:
 
     def _metrics(self, s: EtcdServer) -> None:
         r = self.registry
+        fsync = Histogram(
+            "etcd_disk_wal_fsync_duration_seconds", "Latency of WAL appends (write + fdatasync) in seconds.",
+            buckets=tuple(0.001 * 2**i for i in range(14)), registry=r,
+        )
+        s.on_wal_sync = fsync.observe
         Gauge("etcd_server_has_leader", "Whether a leader exists (1) or not (0).", registry=r).set(1)
         Gauge("etcd_server_is_leader", "Whether this member is the leader.", registry=r).set(1)
         Gauge("etcd_mvcc_db_total_size_in_bytes", "Backend file size.", registry=r).set_function(
