@@ -19,6 +19,7 @@ from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.config import ServerConfig
 from etcdkit.server.etcdserver import EtcdServer
 from etcdkit.server.http import HTTPListener
+from etcdkit.server.rpc.auth import register as register_auth
 from etcdkit.server.rpc.cluster import ClusterServicer
 from etcdkit.server.rpc.kv import KVServicer
 from etcdkit.server.rpc.maintenance import MaintenanceServicer
@@ -67,6 +68,7 @@ class Member:
         add_servicer(rpc_pb2_grpc.add_KVServicer_to_server, KVServicer(s), self.grpc)
         add_servicer(rpc_pb2_grpc.add_MaintenanceServicer_to_server, MaintenanceServicer(s), self.grpc)
         add_servicer(rpc_pb2_grpc.add_ClusterServicer_to_server, ClusterServicer(s), self.grpc)
+        register_auth(s, self.grpc)
         _register_optional(s, self.grpc)
         for url in cfg.listen_client_urls:
             host, port = host_port(url)
