@@ -83,6 +83,11 @@ class Lessor:
         # lease id -> time before which expired() must not hand it out again
         self._held_until: dict[int, float] = {}
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The injected clock (drivers that schedule against deadlines use it)."""
+        return self._clock
+
     # --- log-driven mutations (apply loop) ----------------------------------
     def grant(self, lease_id: int, ttl: int, *, remaining_ttl: int = 0) -> Lease:
         """Create lease ``lease_id`` with ``ttl`` seconds, raised to ``min_ttl``.

@@ -66,7 +66,8 @@ class MVCCStore:
         self._meta = backend.table(b"meta")
         with backend.begin() as txn:
             self._current = self._meta_int(txn, META_CURRENT_REV, 1)
-            self._compact = self._meta_int(txn, META_COMPACT_REV, 0)
+            # -1 until the first compaction, as etcd's compactMainRev (Compact(0) is then allowed).
+            self._compact = self._meta_int(txn, META_COMPACT_REV, 0) - 1
             self.applied_index = self._meta_int(txn, META_APPLIED_INDEX, 0)
             self.term = self._meta_int(txn, META_TERM, 0)
 
@@ -82,6 +83,7 @@ class MVCCStore:
         return self._current
 
     def compact_revision(self) -> int:
+        """The last compaction revision, -1 if the store was never compacted."""
         return self._compact
 
     def set_applied(self, txn: Any, index: int, term: int) -> None:
@@ -166,11 +168,22 @@ class MVCCStore:
             else:
                 txn.put(k, v, db=self._kidx)
         self._compact = rev
-        self.put_meta_int(txn, META_COMPACT_REV, rev)
+        self.put_meta_int(txn, META_COMPACT_REV, rev + 1)
 
     # -- hashing ------------------------------------------------------------
     def hash_kv(self, txn: Any, rev: int) -> int:
-        """etcd's HashKV: CRC-32C over ``b"key"`` then every (key, value) with main <= rev."""
+        """etcd's HashKV: CRC-32C over ``b"key"`` then each (key, value) with main <= rev.
+
+        Entries at or below the compaction point count only if compaction at
+        ``rev`` would keep them (etcd's ``kvindex.Keep(rev)``), so members that
+        compacted at different moments still agree.
+        """
+        keep: set[int] = set()
+        if self._compact > 0:
+            for _, raw in txn.cursor(db=self._kidx):
+                p = _keep_at(decode_index(raw), rev)
+                if p is not None:
+                    keep.add(p)
         h = crc32c.crc32c(b"key")
         upper = rev_key(rev + 1, 0)
         cur = txn.cursor(db=self._key)
@@ -178,6 +191,9 @@ class MVCCStore:
             for k, v in cur.iternext(keys=True, values=True):
                 if k >= upper:
                     break
+                main, sub, tomb = parse_rev_key(k)
+                if main <= self._compact and keep and pack(main, sub, tomb) not in keep:
+                    continue
                 h = crc32c.crc32c(k, h)
                 h = crc32c.crc32c(v, h)
         return int(h)
@@ -251,13 +267,10 @@ class MVCCStore:
         return self.fetch(txn, revs[i])
 
 
-def _compact_index(revs: array[int], at: int) -> tuple[array[int], list[int]]:
-    """Split a key's packed revisions into (kept, dropped) for compaction at ``at``.
-
-    Generations end at tombstones. etcd keeps, in the first generation whose
-    tombstone is above ``at`` (or the open last generation), the latest
-    revision <= ``at``; everything else <= ``at`` goes.
-    """
+def _generations(revs: array[int], at: int) -> tuple[list[list[int]], int]:
+    """Split packed revisions into generations (each ends at a tombstone; the
+    last is open, possibly empty) and find the first one whose tombstone is
+    above ``at`` (or the open one): etcd's ``doCompact`` walk."""
     gens: list[list[int]] = [[]]
     for p in revs:
         gens[-1].append(p)
@@ -266,6 +279,29 @@ def _compact_index(revs: array[int], at: int) -> tuple[array[int], list[int]]:
     gi = 0
     while gi < len(gens) - 1 and gens[gi][-1] >> MAIN_SHIFT <= at:
         gi += 1
+    return gens, gi
+
+
+def _keep_at(revs: array[int], at: int) -> int | None:
+    """The revision of this key that compaction at ``at`` keeps (etcd keyIndex.keep), if any."""
+    gens, gi = _generations(revs, at)
+    g = gens[gi]
+    for j in range(len(g) - 1, -1, -1):
+        if g[j] >> MAIN_SHIFT <= at:
+            if j == len(g) - 1 and gi != len(gens) - 1:
+                return None  # a tombstone is never kept
+            return g[j]
+    return None
+
+
+def _compact_index(revs: array[int], at: int) -> tuple[array[int], list[int]]:
+    """Split a key's packed revisions into (kept, dropped) for compaction at ``at``.
+
+    Generations end at tombstones. etcd keeps, in the first generation whose
+    tombstone is above ``at`` (or the open last generation), the latest
+    revision <= ``at``; everything else <= ``at`` goes.
+    """
+    gens, gi = _generations(revs, at)
     dropped = [p for g in gens[:gi] for p in g]
     g = gens[gi]
     keep_from = 0
