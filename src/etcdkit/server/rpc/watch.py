@@ -27,8 +27,10 @@ from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any, Protocol
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+from etcdkit.server.rpc.util import Malformed
 from etcdkit.server.watch import WatchHub, WatchStream
 from etcdkit.server.watch.encoder import ResponseEncoder
 
@@ -36,6 +38,8 @@ __all__ = ["GRPC_OVERHEAD_BYTES", "ServerInfo", "WatchServicer", "WatchSettings"
 
 GRPC_OVERHEAD_BYTES = 512 * 1024  # etcd's grpcOverheadBytes: fragment threshold = max_request_bytes + this
 DEFAULT_PROGRESS_INTERVAL = 600.0  # etcd: 10 minutes
+# grpc-go's wording when a message received on a stream does not unmarshal (etcd ends the stream with it).
+STREAM_UNMARSHAL_PREFIX = "grpc: failed to unmarshal the received message "
 
 
 class WatchSettings(Protocol):
@@ -108,7 +112,8 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                     await context.abort(stream.drop.code, stream.drop.message)
                 if recv.done() and not recv.cancelled() and recv.exception() is not None:
                     exc = recv.exception()
-                    await context.abort(grpc.StatusCode.INTERNAL, f"grpc: error unmarshalling request: {exc}")
+                    reason = exc.reason if isinstance(exc, _BadRequest) else str(exc)
+                    await context.abort(grpc.StatusCode.INTERNAL, STREAM_UNMARSHAL_PREFIX + reason)
                 items = hub.take(stream)
                 for item in items:
                     for data in encoder.encode(item):
@@ -131,6 +136,8 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         hub = self._hub
         try:
             async for req in requests:
+                if isinstance(req, Malformed):  # ends this stream only, as etcd's recvLoop error does
+                    raise _BadRequest(req.reason)
                 kind = req.WhichOneof("request_union")
                 if kind == "create_request":
                     hub.create(stream, req.create_request)
@@ -148,8 +155,21 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
             self._hub.progress_tick(stream)
 
 
+class _BadRequest(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _identity(data: bytes) -> bytes:
     return data
+
+
+def _parse_request(data: bytes) -> rpc_pb2.WatchRequest | Malformed:
+    try:
+        return rpc_pb2.WatchRequest.FromString(data)
+    except DecodeError:
+        return Malformed("unexpected EOF")
 
 
 def add_watch_servicer(servicer: WatchServicer, server: grpc.aio.Server) -> None:
@@ -157,7 +177,7 @@ def add_watch_servicer(servicer: WatchServicer, server: grpc.aio.Server) -> None
     servicer.raw_responses = True
     handler = grpc.stream_stream_rpc_method_handler(
         servicer.Watch,
-        request_deserializer=rpc_pb2.WatchRequest.FromString,
+        request_deserializer=_parse_request,
         response_serializer=_identity,
     )
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("etcdserverpb.Watch", {"Watch": handler}),))
