@@ -31,7 +31,7 @@ class WatchSession:
         self.c = c
         self._requests: queue.Queue[Any] = queue.Queue()
         self._responses: queue.Queue[Any] = queue.Queue()
-        self.call = c.watch.Watch(self._feed(), timeout=timeout)
+        self.call: Any = c.watch.Watch(self._feed(), timeout=timeout)
         self._reader = threading.Thread(target=self._read, name="watch-session-reader", daemon=True)
         self._reader.start()
 

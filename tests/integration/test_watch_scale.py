@@ -13,6 +13,7 @@ import re
 import time
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -28,6 +29,7 @@ PER_STREAM = 500  # 1 prefix watcher + 499 single-key watchers per stream
 WRITES = 1500
 VALUE = b"v" * 1024
 PREFIX = b"/scale/p/"
+EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +56,10 @@ async def scenario(srv: EtcdkitProcess) -> None:
         grpc.aio.insecure_channel(srv.endpoint, options=opts) as ch,
         grpc.aio.insecure_channel(srv.endpoint, options=[*opts, ("grpc.http2.bdp_probe", 0)]) as slow_ch,
     ):
-        kv = rpc_pb2_grpc.KVStub(ch)
-        calls = [rpc_pb2_grpc.WatchStub(ch).Watch() for _ in range(STREAMS)]
+        # grpc-stubs types the sync API only; the aio calls are Any here
+        kv: Any = rpc_pb2_grpc.KVStub(ch)
+        watch: Any = rpc_pb2_grpc.WatchStub(ch)
+        calls: list[Any] = [watch.Watch() for _ in range(STREAMS)]
         single_keys: list[list[bytes]] = []
         for s, call in enumerate(calls):
             await call.write(create(PREFIX, b"/scale/p0"))  # watch id 0 on every stream
@@ -65,9 +69,10 @@ async def scenario(srv: EtcdkitProcess) -> None:
                 await call.write(create(key))
         for call in calls:
             for _ in range(PER_STREAM):
-                resp = await asyncio.wait_for(call.read(), 30)
+                resp: Any = await asyncio.wait_for(call.read(), 30)
                 assert resp.created and not resp.canceled
-        slow = rpc_pb2_grpc.WatchStub(slow_ch).Watch()
+        slow_stub: Any = rpc_pb2_grpc.WatchStub(slow_ch)
+        slow = slow_stub.Watch()
         await slow.write(create(PREFIX, b"/scale/p0"))
         assert (await asyncio.wait_for(slow.read(), 10)).created
         assert metric(srv, "etcd_debugging_mvcc_watcher_total") == STREAMS * PER_STREAM + 1
@@ -76,8 +81,8 @@ async def scenario(srv: EtcdkitProcess) -> None:
 
         async def reader(i: int) -> None:
             while True:
-                resp = await calls[i].read()
-                if resp is grpc.aio.EOF:
+                resp: Any = await calls[i].read()
+                if resp is EOF:
                     return
                 got = received[i].setdefault(resp.watch_id, [])
                 got.extend((e.kv.mod_revision, e.kv.key) for e in resp.events)
@@ -121,9 +126,9 @@ async def scenario(srv: EtcdkitProcess) -> None:
         slow_events: list[int] = []
         deadline = time.monotonic() + 120
         while len(slow_events) < WRITES and time.monotonic() < deadline:
-            resp = await asyncio.wait_for(slow.read(), 30)
-            assert not resp.canceled
-            slow_events.extend(e.kv.mod_revision for e in resp.events)
+            sresp: Any = await asyncio.wait_for(slow.read(), 30)
+            assert not sresp.canceled
+            slow_events.extend(e.kv.mod_revision for e in sresp.events)
         assert slow_events == revisions
         assert metric(srv, "etcd_debugging_mvcc_slow_watcher_total") == 0
 

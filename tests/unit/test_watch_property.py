@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -97,35 +98,35 @@ def expected(store: FakeStore, s: Spec) -> list[kv_pb2.Event]:
     return out
 
 
-def run(world: World, actions: list[tuple[object, ...]]) -> None:
+def run(world: World, actions: list[tuple[Any, ...]]) -> None:
     store, hub = world.store, world.hub
     for act in actions:
         kind = act[0]
         if kind == "write":
-            store.txn(list(act[1]))  # type: ignore[arg-type]
+            store.txn(list(act[1]))
         elif kind == "compact":
             lo, hi = store.compacted + 1, store.rev
             if lo <= hi:
-                store.compact(lo + int((hi - lo) * float(act[1])))  # type: ignore[arg-type]
+                store.compact(lo + int((hi - lo) * float(act[1])))
         elif kind == "watch":
             _, ri, (key, end), when, off, prev_kv, filters = act
-            r = world.readers[ri]  # type: ignore[index]
+            r = world.readers[ri]
             cur = store.rev
-            start = {"past": max(1, cur - off), "now": cur, "future": cur + 1 + off, "zero": 0}[when]  # type: ignore[index,operator]
-            wid = r.create(key, end, start_revision=start, prev_kv=prev_kv, filters=list(filters))  # type: ignore[arg-type]
+            start = {"past": max(1, cur - off), "now": cur, "future": cur + 1 + off, "zero": 0}[when]
+            wid = r.create(key, end, start_revision=start, prev_kv=prev_kv, filters=list(filters))
             assert wid is not None
-            world.specs[(ri, wid)] = Spec(key, end, start or cur + 1, prev_kv, filters, ri)  # type: ignore[arg-type]
+            world.specs[(ri, wid)] = Spec(key, end, start or cur + 1, prev_kv, filters, ri)
         elif kind == "take":
-            world.readers[act[1]].take_once()  # type: ignore[index]
+            world.readers[act[1]].take_once()
         elif kind == "cancel":
             ri = act[1]
             mine = sorted(wid for (r, wid) in world.specs if r == ri)
             if mine:
-                wid = mine[int(act[2]) % len(mine)]  # type: ignore[call-overload]
-                if hub.cancel(world.readers[ri].stream, wid):  # type: ignore[index]
-                    world.specs[(ri, wid)].canceled_by_client = True  # type: ignore[index]
+                wid = mine[int(act[2]) % len(mine)]
+                if hub.cancel(world.readers[ri].stream, wid):
+                    world.specs[(ri, wid)].canceled_by_client = True
         elif kind == "progress":
-            hub.request_progress(world.readers[act[1]].stream)  # type: ignore[index]
+            hub.request_progress(world.readers[act[1]].stream)
     for r in world.readers:
         r.drain()
 
@@ -188,7 +189,7 @@ def check_bookmarks(world: World, ri: int, got: list[rpc_pb2.WatchResponse]) -> 
     st.integers(1, 3),  # queue capacity: small, so victims happen
     st.integers(1, 4),  # catch-up batch
 )
-def test_watch_guarantees_hold(actions: list[tuple[object, ...]], capacity: int, batch: int) -> None:
+def test_watch_guarantees_hold(actions: list[tuple[Any, ...]], capacity: int, batch: int) -> None:
     store = FakeStore()
     hub = WatchHub(store, WatchConfig(queue_capacity=capacity, catchup_max_events=batch, catchup_max_watchers=2))
     store.hub = hub
@@ -206,9 +207,9 @@ def _compacted(r: Reader, wid: int) -> bool:
     return any(x.watch_id == wid and x.compact_revision for x in r.got)
 
 
-def _random_script(rng: random.Random, n: int) -> list[tuple[object, ...]]:
+def _random_script(rng: random.Random, n: int) -> list[tuple[Any, ...]]:
     """A long script (hypothesis keeps examples small; this one overflows queues a lot)."""
-    out: list[tuple[object, ...]] = []
+    out: list[tuple[Any, ...]] = []
     for _ in range(n):
         roll = rng.random()
         if roll < 0.55:
