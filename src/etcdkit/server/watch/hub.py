@@ -276,15 +276,31 @@ class WatchHub:
             self._pump(stream)
         queue, limit = stream.queue, self.config.take_max_items
         out: list[Control | Delivery] = []
+        # Backlog merging: consecutive deliveries (no control item in between) for the
+        # same watcher become one response of whole revisions, as a catch-up would.
+        # It only happens when the sender fell behind, and cuts per-message cost there.
+        merge: dict[Watcher, int] = {}
+        max_merged = self.config.catchup_max_events
         while queue and len(out) < limit:
             item = queue.popleft()
             if type(item) is Delivery:
                 stream.event_items -= 1
                 n = len(item.batch)
                 self.pending_events -= n
-                if item.watcher.discard:
+                w = item.watcher
+                if w.discard:
                     continue
                 self.events_sent += n
+                j = merge.get(w)
+                if j is not None:
+                    prev = out[j]
+                    assert type(prev) is Delivery
+                    if len(prev.batch) + n <= max_merged:
+                        out[j] = Delivery(w, item.revision, EventBatch([*prev.batch.events, *item.batch.events]))
+                        continue
+                merge[w] = len(out)
+            elif merge:
+                merge.clear()
             out.append(item)
         return out
 
