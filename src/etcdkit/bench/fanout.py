@@ -27,7 +27,7 @@ import contextlib
 import time
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 import grpc.aio
 
@@ -99,8 +99,14 @@ async def _open_streams(
     return calls
 
 
-async def run_fanout(cfg: BenchConfig, pool: ChannelPool) -> BenchResult:
-    """Run the fan-out workload; see the module contract."""
+class _Probe(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+async def run_fanout(cfg: BenchConfig, pool: ChannelPool, probe: _Probe | None = None) -> BenchResult:
+    """Run the fan-out workload; see the module contract. ``probe`` brackets writing + draining."""
     result = BenchResult(workload="watch", clients=cfg.clients, conns=cfg.conns)
     puts = BenchResult(workload="put", clients=cfg.clients, conns=cfg.conns)
     end = prefix_end(cfg.prefix)
@@ -142,6 +148,8 @@ async def run_fanout(cfg: BenchConfig, pool: ChannelPool) -> BenchResult:
         await stub.Put(rpc_pb2.PutRequest(key=keys.next(), value=value), timeout=cfg.timeout)
 
     try:
+        if probe is not None:
+            probe.start()
         start = time.monotonic()
         await drive(put, puts, clients=cfg.clients, total=cfg.total, duration=cfg.duration, rate=cfg.rate)
         expected = puts.acknowledged * cfg.watchers
@@ -150,6 +158,8 @@ async def run_fanout(cfg: BenchConfig, pool: ChannelPool) -> BenchResult:
             done.set()
         with contextlib.suppress(TimeoutError):  # a timeout is reported as missing events
             await asyncio.wait_for(done.wait(), cfg.drain_timeout)
+        if probe is not None:
+            probe.stop()
     finally:
         for c in calls:
             c.cancel()
