@@ -67,9 +67,14 @@ def header(title: str, settings: str) -> str:
     """Section heading with date, machine and versions."""
     m = machine_info()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        with open("/proc/loadavg") as f:
+            load = f.read().split()[0]
+    except OSError:
+        load = "?"
     return (
         f"### {title} ({now})\n\n"
-        f"Machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}. "
+        f"Machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}, 1-min load average {load} at the end. "
         f"Versions: etcd {m['etcd']}, etcdkit {m['etcdkit']}, Python {m['python']}, grpcio {m['grpcio']}.  \n"
         f"Settings: {settings}\n"
     )
