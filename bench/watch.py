@@ -49,8 +49,14 @@ def main(argv: list[str]) -> int:
     selected = [c for c in cells(duration) if not only or c.label in only]
     with started_targets(names) as targets:
         # memory first, on fresh servers, so history from the fan-out runs does not blur the delta
-        mem = [measure_idle_memory(t, a.idle_watchers, a.idle_streams) for t in targets]
-        for m in mem:
+        mem = []
+        for t in targets:
+            try:
+                m = measure_idle_memory(t, a.idle_watchers, a.idle_streams)
+            except Exception as exc:  # e.g. no Watch service yet: that row shows "pending"
+                print(f"idle watchers {t.name}: failed: {exc!r}", file=sys.stderr)
+                continue
+            mem.append(m)
             print(f"idle watchers {m.target}: {m.bytes_per_watcher:,.0f} B/watcher", file=sys.stderr)
         rows = run_cells(selected, targets, rounds)
     all_names = ["etcd", "etcdkit"]

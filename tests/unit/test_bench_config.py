@@ -175,3 +175,18 @@ def test_cli_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["frobnicate"])
     assert exc.value.code == 2
+
+
+def test_a_failing_target_is_marked_not_fatal() -> None:
+    from etcdkit.bench.compare import Cell, Target, run_cells
+    from etcdkit.testing import free_port
+
+    dead = Target("etcdkit", f"127.0.0.1:{free_port()}", os.getpid())  # nobody listens there
+    cell = Cell("put c=1", BenchConfig(total=5, timeout=0.3))
+    logs: list[str] = []
+    (row,) = run_cells([cell], [dead], rounds=2, log=logs.append)
+    assert row.failures == {"etcdkit": "TimeoutError"}
+    assert row.stats == {}
+    assert len(logs) == 1  # the second round is skipped on a failed target
+    text = render_table([row], ["etcd", "etcdkit"])
+    assert "| put c=1 | pending | failed (TimeoutError) | - | pending | pending | - | - |" in text

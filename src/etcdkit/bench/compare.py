@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from etcdkit.bench.config import BenchConfig
 from etcdkit.bench.latency import LatencyRecorder
 from etcdkit.bench.procstat import cpu_seconds, rss_bytes
-from etcdkit.bench.result import BenchResult
+from etcdkit.bench.result import BenchResult, CountMismatch
 from etcdkit.bench.runner import run_sync
 
 __all__ = ["Cell", "CellRow", "CpuProbe", "MemoryRow", "Target", "TargetStats", "measure_idle_memory",
@@ -101,9 +101,23 @@ class TargetStats:
 
 @dataclass(slots=True)
 class CellRow:
+    """One cell's pooled stats per target, and the targets on which it failed (with the reason)."""
+
     label: str
     unit: str
     stats: dict[str, TargetStats]
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def _reason(exc: BaseException) -> str:
+    import grpc.aio
+
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return exc.code().name
+    cause = exc.__cause__ or exc.__context__
+    if "UNIMPLEMENTED" in str(exc) or (cause is not None and "UNIMPLEMENTED" in str(cause)):
+        return "UNIMPLEMENTED"
+    return type(exc).__name__
 
 
 def run_cells(
@@ -112,16 +126,31 @@ def run_cells(
     rounds: int,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),
 ) -> list[CellRow]:
-    """Run every cell ``rounds`` times on every target, alternating the target order."""
+    """Run every cell ``rounds`` times on every target, alternating the target order.
+
+    A run that raises (e.g. a service the server does not implement) marks the
+    cell failed on that target with the reason; its other rounds there are skipped.
+    A run whose counts do not add up raises ``CountMismatch`` (a tool bug: never hidden).
+    """
     rows = []
     for cell in cells:
         row = CellRow(cell.label, "events/s" if cell.cfg.workload == "watch" else "ops/s", {})
         for rnd in range(rounds):
             order = list(targets) if rnd % 2 == 0 else list(reversed(targets))
             for t in order:
+                if t.name in row.failures:
+                    continue
                 cfg = dataclasses.replace(cell.cfg, endpoints=(t.endpoint,))
                 probe = CpuProbe(t.pid)
-                r = run_sync(cfg, probe)
+                try:
+                    r = run_sync(cfg, probe)
+                except CountMismatch:
+                    raise
+                except Exception as exc:  # recorded in the table, the other target still runs
+                    row.failures[t.name] = _reason(exc)
+                    row.stats.pop(t.name, None)
+                    log(f"{cell.label:<28} round {rnd + 1}/{rounds} {t.name:<8} failed: {exc!r}")
+                    continue
                 st = row.stats.setdefault(t.name, TargetStats())
                 st.add(r, probe.seconds)
                 cpu_op = probe.seconds / r.headline_count * 1e6 if r.headline_count else 0.0
@@ -144,18 +173,22 @@ def render_table(rows: Sequence[CellRow], names: Sequence[str], base: str = "etc
         head += [f"{n} p50/p99 ms", f"{n} CPU us/op"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(head))) + "|"]
     for row in rows:
+
+        def missing(n: str, row: CellRow = row) -> str:
+            return f"failed ({row.failures[n]})" if n in row.failures else "pending"
+
         b = row.stats.get(base)
-        cells = [row.label, f"{b.rate:,.0f} {row.unit}" if b else "pending"]
+        cells = [row.label, f"{b.rate:,.0f} {row.unit}" if b else missing(base)]
         for n in others:
             s = row.stats.get(n)
-            cells.append(f"{s.rate:,.0f} {row.unit}" if s else "pending")
+            cells.append(f"{s.rate:,.0f} {row.unit}" if s else missing(n))
         for n in others:
             s = row.stats.get(n)
-            cells.append(f"{s.rate / b.rate:.2f}x" if s and b and b.rate else "pending")
+            cells.append(f"{s.rate / b.rate:.2f}x" if s and b and b.rate else "-" if n in row.failures else "pending")
         for n in names:
             s = row.stats.get(n)
             if s is None:
-                cells += ["pending", "pending"]
+                cells += ["-", "-"] if n in row.failures else ["pending", "pending"]
                 continue
             cpu = s.cpu_us_per_op
             cells += [

@@ -8,7 +8,7 @@ stops answering.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["WORKLOADS", "BenchConfig"]
 
@@ -46,7 +46,6 @@ class BenchConfig:
     # lease keep-alive
     lease_ttl: int = 60
     seed: int = 1
-    extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.workload not in WORKLOADS:

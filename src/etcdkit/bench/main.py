@@ -27,8 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conns", type=int, default=1, help="gRPC connections (default 1)")
     p.add_argument("--clients", type=int, default=1,
                    help="concurrent requests in flight (watch: concurrent writers) (default 1)")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--total", type=int, default=None, help="ops to issue (default: run for --duration)")
+    p.add_argument("--total", type=int, default=None, help="ops to issue (default: run for --duration)")
     p.add_argument("--duration", type=float, default=None,
                    help="seconds to run (default 10 when --total is not given); with --total, whichever is first")
     p.add_argument("--rate", type=float, default=0.0, help="max issued ops/s across clients (0 = unlimited)")
