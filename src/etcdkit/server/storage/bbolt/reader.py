@@ -17,7 +17,6 @@ Contract:
 
 from __future__ import annotations
 
-import mmap
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,13 +56,14 @@ class Entry(NamedTuple):
 class _Page:
     """A page view: ``buf[base:end]`` holds the page (header included)."""
 
-    __slots__ = ("base", "buf", "count", "end", "flags", "pgid")
+    __slots__ = ("base", "buf", "count", "end", "flags", "overflow", "pgid")
 
-    def __init__(self, buf: memoryview | bytes, base: int, end: int, pgid: int) -> None:
+    def __init__(self, buf: bytes, base: int, end: int, pgid: int) -> None:
         if end - base < PAGE_HEADER.size:
             raise BoltFormatError(f"page {pgid} truncated")
-        _id, flags, count, _overflow = PAGE_HEADER.unpack_from(buf, base)
+        _id, flags, count, overflow = PAGE_HEADER.unpack_from(buf, base)
         self.buf, self.base, self.end, self.pgid, self.flags, self.count = buf, base, end, pgid, flags, count
+        self.overflow = overflow
 
     def slice(self, start: int, length: int) -> bytes:
         if start < self.base or start + length > self.end:
@@ -160,7 +160,7 @@ class Bucket:
     def _pages(self, page: _Page, depth: int) -> Iterator[tuple[int, int]]:
         if depth > _MAX_DEPTH:
             raise BoltFormatError(f"page {page.pgid}: tree deeper than {_MAX_DEPTH}")
-        yield page.pgid, self._reader.overflow(page.pgid)
+        yield page.pgid, page.overflow
         if page.flags == BRANCH:
             for i in range(page.count):
                 yield from self._pages(self._reader.page(page.branch_element(i)[1]), depth + 1)
@@ -226,32 +226,39 @@ class BoltReader:
     def __init__(self, path: str | os.PathLike[str], *, limit: int | None = None) -> None:
         self.path = Path(path)
         self._file = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        self._fd = self._file.fileno()
         try:
-            size = os.fstat(self._file.fileno()).st_size
+            size = os.fstat(self._fd).st_size
             self.size = size if limit is None else min(limit, size)
             if self.size < PAGE_HEADER.size + Meta.SIZE:
                 raise NotBoltError(f"{self.path}: file too small to be a bbolt database ({self.size} bytes)")
-            self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
-            self._view = memoryview(self._map)[: self.size]
             self.meta = self._load_meta()
+            if self.meta.high_water * self.meta.page_size > self.size:
+                raise BoltTruncatedError(
+                    f"{self.path}: truncated: high-water mark is page {self.meta.high_water} "
+                    f"but the file holds {self.size} bytes"
+                )
         except BaseException:
             self.close()
             raise
-        if self.meta.high_water * self.meta.page_size > self.size:
-            hw = self.meta.high_water
-            self.close()
-            raise BoltTruncatedError(
-                f"{self.path}: truncated: high-water mark is page {hw} but the file holds {self.size} bytes"
-            )
+
+    def _read(self, offset: int, length: int) -> bytes:
+        """``length`` bytes at ``offset`` (positional reads: only pages in use are in memory)."""
+        if offset + length > self.size:
+            raise BoltFormatError(f"{self.path}: read of {length} bytes at {offset} runs past the end")
+        data = os.pread(self._fd, length, offset)
+        if len(data) != length:
+            raise BoltTruncatedError(f"{self.path}: file shrank while reading")
+        return data
 
     def _read_meta(self, offset: int) -> Meta | None:
         if offset + PAGE_HEADER.size + Meta.SIZE > self.size:
             return None
-        _id, flags, _count, _overflow = PAGE_HEADER.unpack_from(self._view, offset)
-        if flags != META:
+        raw = self._read(offset, PAGE_HEADER.size + Meta.SIZE)
+        if PAGE_HEADER.unpack_from(raw)[1] != META:
             return None
         try:
-            return Meta.decode(bytes(self._view[offset + PAGE_HEADER.size : offset + PAGE_HEADER.size + Meta.SIZE]))
+            return Meta.decode(raw[PAGE_HEADER.size :])
         except BoltFormatError:
             return None
 
@@ -266,10 +273,10 @@ class BoltReader:
                 break
         if not metas:
             # Say why meta 0 is unusable: most useful for "not a bbolt file".
-            _id, flags, _c, _o = PAGE_HEADER.unpack_from(self._view, 0)
-            if flags != META:
+            raw = self._read(0, PAGE_HEADER.size + Meta.SIZE)
+            if PAGE_HEADER.unpack_from(raw)[1] != META:
                 raise NotBoltError(f"{self.path}: not a bbolt database (page 0 is not a meta page)")
-            Meta.decode(bytes(self._view[PAGE_HEADER.size : PAGE_HEADER.size + Meta.SIZE]))
+            Meta.decode(raw[PAGE_HEADER.size :])
             raise NotBoltError(f"{self.path}: no valid meta page")
         return max(metas, key=lambda m: m.txid)
 
@@ -279,20 +286,20 @@ class BoltReader:
 
     def overflow(self, pgid: int) -> int:
         """The overflow count in the header of page ``pgid``."""
-        return int(PAGE_HEADER.unpack_from(self._view, pgid * self.page_size)[3])
+        return int(PAGE_HEADER.unpack(self._read(pgid * self.page_size, PAGE_HEADER.size))[3])
 
     def page(self, pgid: int) -> _Page:
         """The page ``pgid`` (with its overflow pages), bounds-checked."""
-        if pgid < 2 or pgid >= self.meta.high_water:
-            raise BoltFormatError(f"page id {pgid} out of range (high-water {self.meta.high_water})")
-        base = pgid * self.page_size
-        if base + PAGE_HEADER.size > self.size:
-            raise BoltFormatError(f"page {pgid} beyond the end of the file")
-        overflow = self.overflow(pgid)
-        end = base + (overflow + 1) * self.page_size
-        if pgid + overflow >= self.meta.high_water or end > self.size:
-            raise BoltFormatError(f"page {pgid}: overflow {overflow} runs past the end of the database")
-        return _Page(self._view, base, end, pgid)
+        hwm, ps = self.meta.high_water, self.page_size
+        if pgid < 2 or pgid >= hwm:
+            raise BoltFormatError(f"page id {pgid} out of range (high-water {hwm})")
+        raw = self._read(pgid * ps, ps)
+        overflow = PAGE_HEADER.unpack_from(raw)[3]
+        if overflow:
+            if pgid + overflow >= hwm:
+                raise BoltFormatError(f"page {pgid}: overflow {overflow} runs past the end of the database")
+            raw += self._read((pgid + 1) * ps, overflow * ps)
+        return _Page(raw, 0, len(raw), pgid)
 
     def open_bucket(self, value: bytes, depth: int = 0) -> Bucket:
         """A bucket from its leaf value (bucket header, plus the inline page when root is 0)."""
@@ -360,12 +367,6 @@ class BoltReader:
         return problems
 
     def close(self) -> None:
-        view = getattr(self, "_view", None)
-        if view is not None:
-            view.release()
-        m = getattr(self, "_map", None)
-        if m is not None:
-            m.close()
         self._file.close()
 
     def __enter__(self) -> Self:
