@@ -157,51 +157,63 @@ class BoltWriter:
 
     # -- buckets ---------------------------------------------------------------
 
+    def _leaf_level(self, fields: list[int], parts: list[bytes], count: int, data: int, size: int) -> _Level:
+        level = _Level()
+        level.fields, level.parts, level.count, level.data, level.size = fields, parts, count, data, size
+        level.first_key = parts[0] if parts else b""
+        return level
+
     def _write_bucket(self, src: BucketSource, *, allow_inline: bool, root_level: bool = False) -> bytes:
         """Write a bucket's pages; return its bucket value (header, plus the page when inline)."""
         levels: list[_Level] = [_Level()]
-        leaf = levels[0]
         page_size = self.page_size
         inline_limit = page_size // 4 if allow_inline else -1
         inline_ok = allow_inline
         prev = b""
-        buffered = True  # entries still only in levels[0], not yet committed to pages
+        buffered = True  # entries still only in the pending leaf, not yet committed to pages
+        # The pending leaf page lives in locals (the per-entry hot loop); see _Level for the fields.
+        fields: list[int] = []
+        parts: list[bytes] = []
+        count = data = 0
+        size = PAGE_HEADER.size
         for key, value in src.items:
             if type(key) is not bytes:
                 key = bytes(key)
             if not prev < key:
-                raise ValueError(
-                    "empty key" if not key else f"keys not in strictly increasing order: {prev!r}, {key!r}"
-                )
+                raise ValueError("empty key" if not key else f"keys not in strictly increasing order: {prev!r} {key!r}")
             prev = key
             klen = len(key)
             if klen > MAX_KEY_SIZE:
                 raise ValueError(f"key of {klen} bytes exceeds {MAX_KEY_SIZE}")
-            if isinstance(value, BucketSource):
+            if type(value) is bytes and not root_level:
+                flags, raw = 0, value
+            elif isinstance(value, BucketSource):
                 flags, raw = BUCKET_LEAF, self._write_bucket(value, allow_inline=True)
                 inline_ok = False
+            elif root_level:
+                raise ValueError(f"top-level entry {key!r} must be a bucket")
             else:
-                if root_level:
-                    raise ValueError(f"top-level entry {key!r} must be a bucket")
-                flags, raw = 0, value if type(value) is bytes else bytes(value)
-                if len(raw) > MAX_VALUE_SIZE:
-                    raise ValueError(f"value of {len(raw)} bytes exceeds {MAX_VALUE_SIZE}")
+                flags, raw = 0, bytes(value)
             vlen = len(raw)
+            if vlen > MAX_VALUE_SIZE:
+                raise ValueError(f"value of {vlen} bytes exceeds {MAX_VALUE_SIZE}")
             esize = LEAF_ELEMENT.size + klen + vlen
-            if buffered and (not inline_ok or leaf.size + esize > inline_limit):
+            if buffered and (not inline_ok or size + esize > inline_limit):
                 buffered = False
-            if leaf.count and leaf.size + esize > page_size:
-                self._spill(levels, 0)
-                leaf = levels[0]
-            if not leaf.count:
-                leaf.first_key = key
-            leaf.fields += (flags, leaf.data, klen, vlen)
-            leaf.parts += (key, raw)
-            leaf.data += klen + vlen
-            leaf.count += 1
-            leaf.size += esize
+            if count and size + esize > page_size:
+                leaf = self._leaf_level(fields, parts, count, data, size)
+                self._push_branch(levels, 1, leaf.first_key, self._emit(True, leaf))
+                fields, parts = [], []
+                count = data = 0
+                size = PAGE_HEADER.size
+            fields += (flags, data, klen, vlen)
+            parts += (key, raw)
+            data += klen + vlen
+            count += 1
+            size += esize
+        levels[0] = self._leaf_level(fields, parts, count, data, size)
         if buffered and inline_ok:
-            return BUCKET_HEADER.pack(0, src.sequence) + _encode(0, True, leaf, 0)
+            return BUCKET_HEADER.pack(0, src.sequence) + _encode(0, True, levels[0], 0)
         return BUCKET_HEADER.pack(self._close_levels(levels), src.sequence)
 
     def write(self, root: BucketSource) -> int:
