@@ -239,6 +239,10 @@ def test_our_rewrite_of_a_real_snapshot_restores_into_real_etcd(
         h_dst = dst.maint.HashKV(rpc_pb2.HashKVRequest(revision=rev), timeout=10)
         assert (h_dst.hash, h_dst.compact_revision) == (h_src.hash, h_src.compact_revision)
         assert h_dst.compact_revision == source.compact
+        both = f"{source.proc.endpoint},{proc.endpoint}"
+        report = json.loads(etcdctl("endpoint", "hashkv", f"--rev={rev}", "-w", "json", endpoint=both))
+        assert len(report) == 2
+        assert len({(r["HashKV"]["hash"], r["HashKV"]["compact_revision"]) for r in report}) == 1
         for lease in src.lease.LeaseLeases(rpc_pb2.LeaseLeasesRequest(), timeout=10).leases:
             a = src.lease.LeaseTimeToLive(rpc_pb2.LeaseTimeToLiveRequest(ID=lease.ID, keys=True), timeout=10)
             b = dst.lease.LeaseTimeToLive(rpc_pb2.LeaseTimeToLiveRequest(ID=lease.ID, keys=True), timeout=10)

@@ -42,12 +42,17 @@ trees = st.recursive(
 roots = st.dictionaries(keys.filter(lambda k: k != b"key"), trees, max_size=6)
 
 
+def sequence_of(tree: Tree) -> int:
+    """A bucket sequence number derived from the tree (so the model needs no extra field)."""
+    return (len(tree) * 7919) % 2**64
+
+
 def to_source(tree: Tree) -> BucketSource:
     items: list[tuple[bytes, bytes | BucketSource]] = []
     for k in sorted(tree):
         v = tree[k]
         items.append((k, v if isinstance(v, bytes) else to_source(v)))
-    return BucketSource(items)
+    return BucketSource(items, sequence=sequence_of(tree))
 
 
 def to_tree(reader: BoltReader, bucket: Bucket) -> Tree:
@@ -56,7 +61,12 @@ def to_tree(reader: BoltReader, bucket: Bucket) -> Tree:
     for entry in bucket.items():
         assert prev is None or prev < entry.key, "keys must come back in strictly increasing order"
         prev = entry.key
-        out[entry.key] = to_tree(reader, reader.open_bucket(entry.value)) if entry.is_bucket else entry.value
+        if entry.is_bucket:
+            child = reader.open_bucket(entry.value)
+            out[entry.key] = sub = to_tree(reader, child)
+            assert child.sequence == sequence_of(sub)
+        else:
+            out[entry.key] = entry.value
     return out
 
 
