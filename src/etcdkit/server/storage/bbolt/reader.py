@@ -131,12 +131,18 @@ class Bucket:
 
     def raw_items(self) -> Iterator[tuple[bytes, bytes, int]]:
         """Like :meth:`items` but as ``(key, value, leaf flags)`` tuples, a page at a time (the fast path)."""
-        for page in self._leaves(self._root_page(), 0):
+        for page in self._leaves(self._root_page(), 0, set()):
             yield from page.leaf_items()
 
-    def _leaves(self, page: _Page, depth: int) -> Iterator[_Page]:
+    def _leaves(self, page: _Page, depth: int, seen: set[int]) -> Iterator[_Page]:
+        # ``seen``: a damaged file whose branches point back up (or twice at a page)
+        # would otherwise be walked exponentially often.
         if depth > _MAX_DEPTH:
             raise BoltFormatError(f"page {page.pgid}: tree deeper than {_MAX_DEPTH}")
+        if page.pgid in seen:
+            raise BoltFormatError(f"page {page.pgid} referenced twice")
+        if self._inline is None:
+            seen.add(page.pgid)
         if page.flags == LEAF:
             yield page
         elif page.flags == BRANCH:
@@ -144,26 +150,34 @@ class Bucket:
                 raise BoltFormatError("inline bucket with a branch page")
             for i in range(page.count):
                 _key, child = page.branch_element(i)
-                yield from self._leaves(self._reader.page(child), depth + 1)
+                yield from self._leaves(self._reader.page(child), depth + 1, seen)
         else:
             raise BoltFormatError(f"page {page.pgid}: unexpected flags {page.flags:#x} in a bucket tree")
 
-    def pages(self) -> Iterator[tuple[int, int]]:
-        """``(pgid, overflow)`` of every page of this bucket and its nested buckets (none if inline)."""
+    def pages(self, seen: set[int] | None = None) -> Iterator[tuple[int, int]]:
+        """``(pgid, overflow)`` of every page of this bucket and its nested buckets (none if inline).
+
+        A page reached twice (within ``seen``, shared across nested buckets) raises
+        :class:`BoltFormatError` rather than being walked again.
+        """
+        seen = set() if seen is None else seen
         if self._inline is not None:
             for entry in self.items():
                 if entry.is_bucket:
-                    yield from self._reader.open_bucket(entry.value, self._depth + 1).pages()
+                    yield from self._reader.open_bucket(entry.value, self._depth + 1).pages(seen)
             return
-        yield from self._pages(self._reader.page(self.root), 0)
+        yield from self._pages(self._reader.page(self.root), 0, seen)
 
-    def _pages(self, page: _Page, depth: int) -> Iterator[tuple[int, int]]:
+    def _pages(self, page: _Page, depth: int, seen: set[int]) -> Iterator[tuple[int, int]]:
         if depth > _MAX_DEPTH:
             raise BoltFormatError(f"page {page.pgid}: tree deeper than {_MAX_DEPTH}")
+        if page.pgid in seen:
+            raise BoltFormatError(f"page {page.pgid}: multiple references")
+        seen.add(page.pgid)
         yield page.pgid, page.overflow
         if page.flags == BRANCH:
             for i in range(page.count):
-                yield from self._pages(self._reader.page(page.branch_element(i)[1]), depth + 1)
+                yield from self._pages(self._reader.page(page.branch_element(i)[1]), depth + 1, seen)
         elif page.flags == LEAF:
             start = page.base + PAGE_HEADER.size
             # Low byte of each element's flags: one slice finds the nested buckets of a page.
@@ -173,7 +187,7 @@ class Bucket:
             for i, flags in enumerate(low_flags):
                 if flags & BUCKET_LEAF:
                     _key, value, _flags = page.leaf_element(i)
-                    yield from self._reader.open_bucket(value, self._depth + 1).pages()
+                    yield from self._reader.open_bucket(value, self._depth + 1).pages(seen)
 
     def buckets(self) -> Iterator[tuple[bytes, Bucket]]:
         """Nested buckets in key order."""
@@ -348,17 +362,21 @@ class BoltReader:
         problems: list[str] = []
         seen: dict[int, str] = {0: "meta", 1: "meta"}
         fl = self.meta.freelist
+        free = set(self.freelist())  # validates the freelist page and its overflow first
         if fl != (1 << 64) - 1:
             for i in range(self.overflow(fl) + 1):
                 seen[fl + i] = "freelist"
-        free = set(self.freelist())
-        for pgid, overflow in self.root.pages():
-            for p in range(pgid, pgid + overflow + 1):
-                if p in seen:
-                    problems.append(f"page {p}: multiple references")
-                if p in free:
-                    problems.append(f"page {p}: reachable freed")
-                seen[p] = "tree"
+        try:
+            for pgid, overflow in self.root.pages():
+                for p in range(pgid, pgid + overflow + 1):
+                    if p in seen:
+                        problems.append(f"page {p}: multiple references")
+                    if p in free:
+                        problems.append(f"page {p}: reachable freed")
+                    seen[p] = "tree"
+        except BoltFormatError as e:
+            problems.append(str(e))
+            return problems
         if fl == (1 << 64) - 1:
             return problems  # freelist not synced: bbolt rebuilds it from the unreachable pages
         for p in range(self.meta.high_water):
