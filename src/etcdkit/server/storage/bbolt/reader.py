@@ -2,8 +2,9 @@
 
 Contract:
 
-* :class:`BoltReader` maps the file read-only (the OS pages it in on demand,
-  so memory stays bounded for any file size); ``limit`` restricts it to the
+* :class:`BoltReader` reads the file with positional reads, a page (and its
+  overflow) at a time, so memory stays bounded for any file size and the
+  process never holds a mapping of it; ``limit`` restricts it to the
   first ``limit`` bytes (an etcd snapshot is the bbolt file followed by a
   32-byte SHA-256, which is not part of the database).
 * The current meta is the valid one (magic, version, checksum) with the
