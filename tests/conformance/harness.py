@@ -33,7 +33,9 @@ from etcdkit.api.pb import (
     v3lock_pb2_grpc,
 )
 
-REVISION_FIELDS = frozenset({"revision", "create_revision", "mod_revision", "compact_revision", "hash_revision", "rev"})
+REVISION_FIELDS = frozenset(
+    {"revision", "create_revision", "mod_revision", "compact_revision", "hash_revision", "rev"}
+)
 HEADER_DROP = ("cluster_id", "member_id", "raft_term")
 
 
@@ -48,7 +50,9 @@ class CaseSpec:
 CASES: dict[str, CaseSpec] = {}
 
 
-def case(fn: Callable[[Conn], None] | None = None, *, fresh: bool = False, extra_args: tuple[str, ...] = ()) -> Any:
+def case(
+    fn: Callable[[Conn], None] | None = None, *, fresh: bool = False, extra_args: tuple[str, ...] = ()
+) -> Any:
     """Register a conformance case (usable as ``@case`` or ``@case(fresh=True)``)."""
 
     def register(f: Callable[[Conn], None]) -> Callable[[Conn], None]:
@@ -142,7 +146,9 @@ class Conn:
         return d
 
 
-def watch_stream(conn: Conn, requests: Iterator[rpc_pb2.WatchRequest] | list[rpc_pb2.WatchRequest], **kw: Any) -> Any:
+def watch_stream(
+    conn: Conn, requests: Iterator[rpc_pb2.WatchRequest] | list[rpc_pb2.WatchRequest], **kw: Any
+) -> Any:
     """Open a Watch stream fed by ``requests`` (a helper for watch cases)."""
     kw.setdefault("timeout", conn.timeout)
     return conn.watch.Watch(iter(requests), **kw)
