@@ -13,7 +13,7 @@ from typing import Final
 
 import grpc
 
-__all__ = ["WireError", "CATALOGUE", "by_message"]
+__all__ = ["CATALOGUE", "WireError", "by_message"]
 
 
 @dataclass(frozen=True, slots=True)
