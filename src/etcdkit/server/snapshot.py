@@ -62,7 +62,7 @@ def _snapshot_data(server: Any, txn: Any) -> EtcdSnapshotData:
         key_entries=key_entries(),
         meta=SnapshotMeta(
             consistent_index=store.applied_index,
-            term=store.term or None,
+            term=None,  # etcd 3.4 keeps no term in meta (and counts keys: stay identical)
             scheduled_compact_revision=compact if compact >= 0 else None,
             finished_compact_revision=compact if compact >= 0 else None,
         ),
@@ -77,8 +77,9 @@ def _snapshot_data(server: Any, txn: Any) -> EtcdSnapshotData:
         ],
         cluster_version=SNAPSHOT_CLUSTER_VERSION,
         alarms=alarms,
-        auth_enabled=server.auth.enabled,
-        auth_revision=server.auth.revision,
+        # etcd writes authEnabled/authRevision only once auth was ever toggled.
+        auth_enabled=server.auth.enabled if server.auth.revision else None,
+        auth_revision=server.auth.revision or None,
         users=[auth_pb2.User.FromString(v) for _, v in txn.cursor(db=backend.table(b"authUsers"))],
         roles=[auth_pb2.Role.FromString(v) for _, v in txn.cursor(db=backend.table(b"authRoles"))],
     )
@@ -177,8 +178,10 @@ def restore_snapshot(snapshot: str | os.PathLike[str], data_dir: str | os.PathLi
             for role in data.roles:
                 txn.put(role.name, role.SerializeToString(), db=backend.table(b"authRoles"))
             auth_t = backend.table(b"auth")
-            txn.put(b"authEnabled", b"\x01" if data.auth_enabled else b"\x00", db=auth_t)
-            txn.put(b"authRevision", _U64.pack(data.auth_revision or 0), db=auth_t)
+            if data.auth_enabled is not None:
+                txn.put(b"authEnabled", b"\x01" if data.auth_enabled else b"\x00", db=auth_t)
+            if data.auth_revision is not None:
+                txn.put(b"authRevision", _U64.pack(data.auth_revision), db=auth_t)
         backend.close()
         os.replace(tmp, target)
     except BaseException:
