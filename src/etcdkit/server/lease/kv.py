@@ -17,7 +17,6 @@ followed by a re-create between two polls is not missed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Protocol
 
@@ -57,21 +56,27 @@ class KVServer(Protocol):
 class RevisionFeed:
     """Lets coroutines wait until the store revision passes a value.
 
-    Polls ``current_revision`` every ``min_poll`` seconds at first, backing off
-    to ``max_poll``; :meth:`notify` wakes every waiter at once. Owned by the
-    event loop thread (no locks).
+    One poller task per feed reads ``current_revision`` every ``poll_interval``
+    seconds, and only while someone waits; when the revision moved it wakes
+    every waiter (they re-check). :meth:`notify` wakes them at once (anyone who
+    knows a write was applied may call it). Owned by the event loop thread.
+
+    Invariant: the poller's ``_last`` is never above a revision a parked waiter
+    has seen, so no change a waiter waits for can go unannounced.
     """
 
-    def __init__(self, current_revision: Callable[[], int], *, min_poll: float = 0.002, max_poll: float = 0.02) -> None:
+    def __init__(self, current_revision: Callable[[], int], *, poll_interval: float = 0.005) -> None:
         self._current_revision = current_revision
-        self._min_poll = min_poll
-        self._max_poll = max_poll
-        self._wake = asyncio.Event()
+        self._poll_interval = poll_interval
+        self._changed = asyncio.Event()
+        self._waiters = 0
+        self._last = 0
+        self._poller: asyncio.Task[None] | None = None
 
     def notify(self) -> None:
         """Wake every waiter now (they re-check the revision)."""
-        self._wake.set()
-        self._wake = asyncio.Event()
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def wait_past(self, revision: int) -> int:
         """Return the current revision once it is greater than ``revision``.
@@ -79,15 +84,32 @@ class RevisionFeed:
         Unbounded in time by design (like a watch); callers bound it with
         cancellation (the RPC's deadline or the client going away).
         """
-        delay = self._min_poll
         while True:
             current = self._current_revision()
             if current > revision:
                 return current
-            wake = self._wake
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), delay)
-            delay = min(self._max_poll, delay * 2)
+            changed = self._changed
+            if self._poller is None:
+                self._last = current
+                self._poller = asyncio.get_running_loop().create_task(self._poll(), name="lease-revision-feed")
+            else:
+                self._last = min(self._last, current)
+            self._waiters += 1
+            try:
+                await changed.wait()
+            finally:
+                self._waiters -= 1
+
+    async def _poll(self) -> None:
+        try:
+            while self._waiters > 0:
+                await asyncio.sleep(self._poll_interval)
+                current = self._current_revision()
+                if current != self._last:
+                    self._last = current
+                    self.notify()
+        finally:
+            self._poller = None
 
 
 def first_created(prefix: bytes) -> rpc_pb2.RangeRequest:
