@@ -18,6 +18,8 @@ Normalisation (the only differences allowed):
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +37,8 @@ from etcdkit.api.pb import (
 
 REVISION_FIELDS = frozenset({"revision", "create_revision", "mod_revision", "compact_revision", "hash_revision", "rev"})
 HEADER_DROP = ("cluster_id", "member_id", "raft_term")
+# bytes fields MessageToDict renders as base64; shown decoded (latin-1, lossless) so diffs are readable.
+BYTES_FIELDS = frozenset({"key", "value", "range_end", "keys"})
 
 
 @dataclass(frozen=True)
@@ -134,12 +138,24 @@ class Conn:
                     val = {k: v for k, v in val.items() if k not in HEADER_DROP}
                 if key in REVISION_FIELDS and isinstance(val, str | int):
                     out[key] = self.rel(int(val))
+                elif key in BYTES_FIELDS and isinstance(val, str):
+                    out[key] = _b64(val)
+                elif key in BYTES_FIELDS and isinstance(val, list):
+                    out[key] = [_b64(v) if isinstance(v, str) else v for v in val]
                 else:
                     out[key] = self._norm_dict(val)
             return out
         if isinstance(d, list):
             return [self._norm_dict(x) for x in d]
         return d
+
+
+def _b64(text: str) -> str:
+    """Decode a base64 bytes field to a readable (latin-1, so lossless) string."""
+    try:
+        return base64.b64decode(text, validate=True).decode("latin-1")
+    except (binascii.Error, ValueError):
+        return text
 
 
 def watch_stream(conn: Conn, requests: Iterator[rpc_pb2.WatchRequest] | list[rpc_pb2.WatchRequest], **kw: Any) -> Any:

@@ -159,7 +159,8 @@ class EtcdServer:
         return self.store.current_revision()
 
     def compact_revision(self) -> int:
-        return self.store.compact_revision()
+        """The last compaction revision, 0 if never compacted (EventSource contract)."""
+        return max(0, self.store.compact_revision())
 
     def status(self) -> rpc_pb2.StatusResponse:
         resp = rpc_pb2.StatusResponse(
@@ -199,7 +200,7 @@ class EtcdServer:
         with self.backend.begin() as txn:
             h = self.store.hash_kv(txn, rev if rev > 0 else cur)
         # etcd reports -1 until the first compaction (its compactMainRev starts at -1).
-        compact = self.store.compact_revision() or -1
+        compact = self.store.compact_revision()
         return self.fill(rpc_pb2.HashKVResponse(hash=h, compact_revision=compact))
 
     def hash(self) -> rpc_pb2.HashResponse:
@@ -252,8 +253,9 @@ class EtcdServer:
         return self.fill(resp)
 
     async def alarm(self, r: rpc_pb2.AlarmRequest) -> rpc_pb2.AlarmResponse:
+        """As etcd 3.4, the response carries no header."""
         resp: rpc_pb2.AlarmResponse = await self.propose(InternalRequest(alarm=r))
-        return self.fill(resp)
+        return resp
 
     def _new_lease_id(self) -> int:
         while True:
@@ -426,7 +428,7 @@ class EtcdServer:
             if r.alarm != rpc_pb2.NONE and item not in self.alarms:
                 self.alarms.add(item)
                 txn.put(struct.pack(">QI", *item), b"", db=table)
-                resp.alarms.add(memberID=r.memberID, alarm=r.alarm)
+            resp.alarms.add(memberID=r.memberID, alarm=r.alarm)  # etcd lists it even if already active
         elif r.action == rpc_pb2.AlarmRequest.DEACTIVATE and item in self.alarms:
             self.alarms.discard(item)
             txn.delete(struct.pack(">QI", *item), db=table)

@@ -22,6 +22,7 @@ from etcdkit.server.http import HTTPListener
 from etcdkit.server.rpc.cluster import ClusterServicer
 from etcdkit.server.rpc.kv import KVServicer
 from etcdkit.server.rpc.maintenance import MaintenanceServicer
+from etcdkit.server.rpc.util import add_servicer
 
 __all__ = ["Member", "host_port"]
 
@@ -63,9 +64,9 @@ class Member:
                 ("grpc.so_reuseport", 0),
             ]
         )
-        rpc_pb2_grpc.add_KVServicer_to_server(KVServicer(s), self.grpc)
-        rpc_pb2_grpc.add_MaintenanceServicer_to_server(MaintenanceServicer(s), self.grpc)
-        rpc_pb2_grpc.add_ClusterServicer_to_server(ClusterServicer(s), self.grpc)
+        add_servicer(rpc_pb2_grpc.add_KVServicer_to_server, KVServicer(s), self.grpc)
+        add_servicer(rpc_pb2_grpc.add_MaintenanceServicer_to_server, MaintenanceServicer(s), self.grpc)
+        add_servicer(rpc_pb2_grpc.add_ClusterServicer_to_server, ClusterServicer(s), self.grpc)
         _register_optional(s, self.grpc)
         for url in cfg.listen_client_urls:
             host, port = host_port(url)
