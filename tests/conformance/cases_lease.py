@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from etcdkit.api.pb import kv_pb2
 from etcdkit.api.pb import rpc_pb2 as pb
 
-from .cases_lease_support import LeaseNames, grant, lease_id, revoke_all, sorted_ids, wait_key_gone
+from .cases_lease_support import LeaseNames, grant, lease_id, revoke_all, sorted_ids, wait_key_gone, watch_responses
 from .harness import Conn, case
 
 
@@ -79,7 +79,7 @@ def case_lease_revoke_emits_delete_events(c: Conn) -> None:
     stream = c.watch.Watch(iter([pb.WatchRequest(create_request=create)]), timeout=c.timeout)
     events: list[tuple[str, bytes, int]] = []
     try:
-        for resp in stream:
+        for resp in watch_responses(stream):
             for ev in resp.events:
                 events.append((kv_pb2.Event.EventType.Name(ev.type), ev.kv.key, c.rel(ev.kv.mod_revision)))
             if len(events) >= 4:
