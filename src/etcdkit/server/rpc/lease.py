@@ -55,19 +55,24 @@ class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
     async def LeaseRevoke(self, request: rpc_pb2.LeaseRevokeRequest, context: Ctx) -> rpc_pb2.LeaseRevokeResponse:
         return await self._server.lease_revoke(request)
 
-    async def LeaseKeepAlive(
+    async def LeaseKeepAlive(  # type: ignore[override]  # read/write style returns None
         self,
         request_iterator: AsyncIterator[rpc_pb2.LeaseKeepAliveRequest],
         context: Ctx,
-    ) -> AsyncIterator[rpc_pb2.LeaseKeepAliveResponse]:
+    ) -> None:
+        # read()/write() on the context: measurably cheaper per message in
+        # grpc.aio than an async-generator handler.
         lessor = self._server.lessor
-        async for req in request_iterator:
+        while True:
+            req = await context.read()
+            if req is grpc.aio.EOF:  # type: ignore[attr-defined]
+                return
             header = self._server.header()  # before the renew (see module docstring)
             try:
                 ttl = lessor.renew(req.ID)
             except EtcdServerError:  # LEASE_NOT_FOUND: unknown or expired
                 ttl = 0
-            yield rpc_pb2.LeaseKeepAliveResponse(header=header, ID=req.ID, TTL=ttl)
+            await context.write(rpc_pb2.LeaseKeepAliveResponse(header=header, ID=req.ID, TTL=ttl))
 
     async def LeaseTimeToLive(
         self, request: rpc_pb2.LeaseTimeToLiveRequest, context: Ctx
