@@ -12,7 +12,7 @@ in the middle of another case sharing the server.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import grpc
@@ -113,7 +113,7 @@ def wait_keys(c: Conn, prefix: bytes, count: int, timeout: float = 10.0) -> None
     wait_until(enough, timeout, interval=0.02, what=f"{count} keys under {prefix!r}")
 
 
-def watch_responses(stream: Iterator[pb.WatchResponse]) -> Iterator[pb.WatchResponse]:
+def watch_responses(stream: Iterable[pb.WatchResponse]) -> Iterator[pb.WatchResponse]:
     """Iterate a Watch stream; skip the test when the server has no Watch
     service in this build (etcdkit before the watch package is merged)."""
     try:

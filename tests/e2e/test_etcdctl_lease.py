@@ -243,4 +243,4 @@ def test_elect_commands_match_etcd(servers: dict[str, ServerProcess]) -> None:
     require_watch(servers["etcdkit"].endpoint)
     results = {name: _elect_session(servers[name].endpoint) for name in TARGETS}
     assert results["etcdkit"] == results["etcd"]
-    assert results["etcd"][0][1] == "p1"
+    assert results["etcd"][0] == ["/e2e/elect/<lease0>", "p1"]

@@ -56,7 +56,7 @@ def test_leases_and_lock_survive_kill_9() -> None:
             held = lock.Lock(v3lock_pb2.LockRequest(name=b"/r/job", lease=lock_lease), timeout=10)
             acked_rev = kv.Range(pb.RangeRequest(key=b"/r/", range_end=b"/r0"), timeout=10).header.revision
 
-        stop, sent, answered = threading.Event(), [0], []
+        stop, sent, answered = threading.Event(), [0], list[int]()
         pinger = threading.Thread(target=_keep_alive, args=(server.endpoint, kept_id, stop, sent, answered))
         pinger.start()
         try:
