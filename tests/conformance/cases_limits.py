@@ -154,8 +154,11 @@ def case_nospace_fill_until_alarm(c: Conn) -> None:
     _alarms(c, "alarm list")
     c.record(c.normalise(c.try_call(c.kv.Put, pb.PutRequest(key=c.k("more"), value=b"x"))), "later put rejected")
     out = c.try_call(c.kv.Range, pb.RangeRequest(key=c.k("fill/"), range_end=c.k("fill0"), count_only=True))
-    c.record(int(out.count) == written, "every acknowledged put is readable")
-    c.record(rev(out) - c.base_rev == written, "one revision per acknowledged put")
+    # etcd may apply the put it answered NOSPACE for (its maintenance guide says so), so the
+    # rejected put may or may not be there; every acknowledged one must be.
+    extra = int(out.count) - written
+    c.record(extra in (0, 1), "every acknowledged put is readable (plus at most the rejected one)")
+    c.record(rev(out) - c.base_rev == written + extra, "one revision per applied put")
 
 
 @case(fresh=True)

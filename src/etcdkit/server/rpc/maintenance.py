@@ -12,6 +12,7 @@ from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.etcdserver import EtcdServer
 from etcdkit.server.rpc.util import mapped
+from etcdkit.server.snapshot import stream_snapshot
 
 __all__ = ["MaintenanceServicer"]
 
@@ -48,8 +49,6 @@ class MaintenanceServicer(rpc_pb2_grpc.MaintenanceServicer):
     async def Snapshot(
         self, request: rpc_pb2.SnapshotRequest, context: Ctx
     ) -> AsyncIterator[rpc_pb2.SnapshotResponse]:
-        from etcdkit.server.snapshot import stream_snapshot
-
         try:
             async for chunk in stream_snapshot(self.s):
                 yield chunk
