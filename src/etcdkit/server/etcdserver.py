@@ -92,6 +92,7 @@ class EtcdServer:
         self._last_checkpoint_time = time.monotonic()
         self._checkpointing = False
         self._rng = random.Random()
+        self._size_in_use = self.backend.size_in_use()  # refreshed after each applied batch
         self._load_state()
 
     # -- lifecycle -----------------------------------------------------------
@@ -268,7 +269,7 @@ class EtcdServer:
         quota = self.config.quota_bytes
         if quota < 0:
             return
-        if self.backend.size_in_use() + cost > quota:
+        if self._size_in_use + cost > quota:
             if (self.member_id, rpc_pb2.NOSPACE) not in self.alarms:
                 req = rpc_pb2.AlarmRequest(action=rpc_pb2.AlarmRequest.ACTIVATE, memberID=self.member_id,
                                            alarm=rpc_pb2.NOSPACE)
@@ -354,6 +355,7 @@ class EtcdServer:
                     notifications.append((rev, events))
                 self.store.set_applied(txn, entry.index, entry.term)
                 results.append((fut, result))
+        self._size_in_use = self.backend.size_in_use()
         if self.hub is not None:
             for rev, events in notifications:
                 self.hub.notify(rev, events)
