@@ -1,36 +1,32 @@
-"""What the Lock and Election recipes need from the server, and how they wait.
+"""What the Lock and Election recipes need from the server.
 
 The recipes are written against :class:`KVServer` (a subset of ``EtcdServer``:
-the same calls a Go client makes, minus the network). Waiting for "every key
-under a prefix created before mine is deleted" is etcd's ``waitDeletes``; etcd
-implements it with a watch per key, we implement the same observable rule with
-:class:`RevisionFeed`: a waiter re-reads the key whenever the store revision may
-have moved; where every intermediate change matters (Observe),
-:func:`next_events` reads the revisions passed since from the store's history,
-which is what a watch would have delivered. The feed polls ``current_revision()`` with a short, bounded backoff
-and can be woken early by :meth:`RevisionFeed.notify` (the server, or anyone who
-knows a write was applied, may call it). A deletion is recognised by the key
-being absent or re-created (different ``create_revision``), so a delete that is
-followed by a re-create between two polls is not missed.
+the same calls a Go client makes, minus the network) and wait with watches
+(``etcdkit.server.lease.watching``). :class:`RevisionFeed` lets a coroutine wait
+until the store revision moves, for builds without a watch hub.
+:func:`wait_deletes` is etcd's ``waitDeletes``: wait until every key under a
+prefix created at or before a revision is deleted, one watch per key.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from etcdkit.api.keys import prefix_end
 from etcdkit.api.pb import kv_pb2, rpc_pb2
-from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease.lessor import Lessor
+
+if TYPE_CHECKING:
+    from etcdkit.server.lease.watching import Watches
 
 __all__ = [
     "KVServer",
     "RevisionFeed",
     "first_created",
     "last_created_before",
-    "next_events",
+    "wait_delete",
     "wait_deletes",
 ]
 
@@ -135,19 +131,22 @@ def last_created_before(prefix: bytes, max_create_revision: int) -> rpc_pb2.Rang
     )
 
 
-async def wait_delete(server: KVServer, feed: RevisionFeed, key: bytes, create_revision: int, seen: int) -> None:
-    """Wait until ``key`` (the incarnation created at ``create_revision``, still
-    live at revision ``seen``) has been deleted."""
-    while True:
-        seen = await feed.wait_past(seen)
-        resp = await server.range(rpc_pb2.RangeRequest(key=key))
-        if not resp.kvs or resp.kvs[0].create_revision != create_revision:
-            return
-        seen = resp.header.revision
+async def wait_delete(watches: Watches, key: bytes, seen: int) -> None:
+    """Wait until ``key`` (live at revision ``seen``) is deleted after ``seen``
+    (etcd's ``waitDelete``). A cancelled watch (compaction) returns early: the
+    caller re-reads the state."""
+    watch = watches.open(key, b"", seen + 1)
+    try:
+        while True:
+            events = await watch.next()
+            if events is None or any(ev.type == kv_pb2.Event.DELETE for ev in events):
+                return
+    finally:
+        watch.close()
 
 
 async def wait_deletes(
-    server: KVServer, feed: RevisionFeed, prefix: bytes, max_create_revision: int
+    server: KVServer, watches: Watches, prefix: bytes, max_create_revision: int
 ) -> rpc_pb2.ResponseHeader:
     """etcd's ``waitDeletes``: wait until no key under ``prefix`` has a create
     revision <= ``max_create_revision``; return the header of the final read."""
@@ -155,30 +154,4 @@ async def wait_deletes(
         resp = await server.range(last_created_before(prefix, max_create_revision))
         if not resp.kvs:
             return resp.header
-        kv = resp.kvs[0]
-        await wait_delete(server, feed, kv.key, kv.create_revision, resp.header.revision)
-
-
-EVENT_BATCH = 1000
-"""Most history events :func:`next_events` reads at once (whole revisions)."""
-
-
-async def next_events(
-    server: KVServer, feed: RevisionFeed, key: bytes, range_end: bytes, seen: int
-) -> tuple[list[kv_pb2.Event] | None, int]:
-    """Wait until the store passes revision ``seen``; return the events on the
-    range ``(key, range_end)`` after ``seen`` and the revision now covered.
-
-    Returns ``(None, current)`` when that history is compacted away (the caller
-    falls back to reading the current state), like a watch cancelled by
-    compaction that the Go client would restart.
-    """
-    current = await feed.wait_past(seen)
-    try:
-        events = server.read_events(key, range_end, seen + 1, current, EVENT_BATCH)
-    except EtcdServerError:
-        return None, current
-    if len(events) >= EVENT_BATCH:
-        # partial: only whole revisions were returned; resume after the last one
-        return events, int(events[-1].kv.mod_revision)
-    return events, current
+        await wait_delete(watches, resp.kvs[0].key, resp.header.revision)

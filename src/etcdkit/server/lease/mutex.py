@@ -29,7 +29,8 @@ import grpc
 from etcdkit.api.errors import WireError
 from etcdkit.api.pb import rpc_pb2
 from etcdkit.server.errors import EtcdServerError
-from etcdkit.server.lease.kv import KVServer, RevisionFeed, first_created, wait_deletes
+from etcdkit.server.lease.kv import KVServer, first_created, wait_deletes
+from etcdkit.server.lease.watching import Watches
 
 __all__ = ["SESSION_EXPIRED", "SESSION_TTL", "Acquired", "acquire", "lease_key", "release", "session_lease"]
 
@@ -61,7 +62,7 @@ class Acquired:
     key: bytes
 
 
-async def acquire(server: KVServer, feed: RevisionFeed, name: bytes, lease: int) -> Acquired:
+async def acquire(server: KVServer, watches: Watches, name: bytes, lease: int) -> Acquired:
     """Acquire the lock ``name`` for ``lease`` (already resolved, non-zero).
 
     Raises ``EtcdServerError`` (lease not found, ``SESSION_EXPIRED``, ...). On
@@ -88,7 +89,7 @@ async def acquire(server: KVServer, feed: RevisionFeed, name: bytes, lease: int)
     if not owner or owner[0].create_revision == my_rev:
         return Acquired(resp.header, key)
     try:
-        await wait_deletes(server, feed, prefix, my_rev - 1)
+        await wait_deletes(server, watches, prefix, my_rev - 1)
         got = await server.range(rpc_pb2.RangeRequest(key=key))
     except BaseException:
         # The caller gave up (cancelled, deadline) or the store failed: withdraw

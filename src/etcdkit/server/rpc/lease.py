@@ -29,16 +29,18 @@ Ctx = grpc.aio.ServicerContext[Any, Any]
 
 def register(server: KVServer, grpc_server: grpc.aio.Server) -> None:
     """Register the Lease, Lock and Election services of ``server`` (called by
-    the member at start; Lock and Election share one revision feed)."""
+    the member at start). Lock and Election wait with watchers on the server's
+    watch hub when it has one, else by polling the store's history."""
     from etcdkit.api.pb import v3election_pb2_grpc, v3lock_pb2_grpc
-    from etcdkit.server.lease.kv import RevisionFeed
+    from etcdkit.server.lease.watching import HubWatches, PollingWatches, Watches
     from etcdkit.server.rpc.election import ElectionServicer
     from etcdkit.server.rpc.lock import LockServicer
 
-    feed = RevisionFeed(server.current_revision)
+    hub = getattr(server, "hub", None)
+    watches: Watches = HubWatches(hub) if hub is not None else PollingWatches(server)
     rpc_pb2_grpc.add_LeaseServicer_to_server(LeaseServicer(server), grpc_server)
-    v3lock_pb2_grpc.add_LockServicer_to_server(LockServicer(server, feed), grpc_server)
-    v3election_pb2_grpc.add_ElectionServicer_to_server(ElectionServicer(server, feed), grpc_server)
+    v3lock_pb2_grpc.add_LockServicer_to_server(LockServicer(server, watches), grpc_server)
+    v3election_pb2_grpc.add_ElectionServicer_to_server(ElectionServicer(server, watches), grpc_server)
 
 
 class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
