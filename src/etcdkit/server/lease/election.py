@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
@@ -45,7 +46,7 @@ def _same_create(key: bytes, rev: int) -> rpc_pb2.Compare:
 
 
 async def campaign(
-    server: KVServer, watches: Watches, name: bytes, lease: int, value: bytes
+    server: KVServer, watches: Watches, name: bytes, lease: int, value: bytes, auth: Any = None
 ) -> v3election_pb2.CampaignResponse:
     """Become leader of ``name`` with ``lease`` (resolved, non-zero) and ``value``."""
     key = lease_key(name, lease)
@@ -54,7 +55,8 @@ async def campaign(
             compare=[_same_create(key, 0)],
             success=[rpc_pb2.RequestOp(request_put=rpc_pb2.PutRequest(key=key, value=value, lease=lease))],
             failure=[rpc_pb2.RequestOp(request_range=rpc_pb2.RangeRequest(key=key))],
-        )
+        ),
+        auth,
     )
     leadership = v3election_pb2.LeaderKey(name=name, key=key, rev=resp.header.revision, lease=lease)
     if not resp.succeeded:
@@ -62,19 +64,21 @@ async def campaign(
         leadership.rev = existing.create_revision
         if existing.value != value:
             try:
-                await proclaim(server, leadership, value)
+                await proclaim(server, leadership, value, auth)
             except BaseException:
-                await asyncio.shield(_resign_quietly(server, leadership))
+                await asyncio.shield(_resign_quietly(server, leadership, auth))
                 raise
     try:
-        await wait_deletes(server, watches, name + b"/", leadership.rev - 1)
+        await wait_deletes(server, watches, name + b"/", leadership.rev - 1, auth)
     except asyncio.CancelledError:
-        await asyncio.shield(_resign_quietly(server, leadership))
+        await asyncio.shield(_resign_quietly(server, leadership, auth))
         raise
     return v3election_pb2.CampaignResponse(header=resp.header, leader=leadership)
 
 
-async def proclaim(server: KVServer, leadership: v3election_pb2.LeaderKey, value: bytes) -> rpc_pb2.ResponseHeader:
+async def proclaim(
+    server: KVServer, leadership: v3election_pb2.LeaderKey, value: bytes, auth: Any = None
+) -> rpc_pb2.ResponseHeader:
     """Set the leader's value, if ``leadership`` is still current."""
     resp = await server.txn(
         rpc_pb2.TxnRequest(
@@ -84,43 +88,47 @@ async def proclaim(server: KVServer, leadership: v3election_pb2.LeaderKey, value
                     request_put=rpc_pb2.PutRequest(key=leadership.key, value=value, lease=leadership.lease)
                 )
             ],
-        )
+        ),
+        auth,
     )
     if not resp.succeeded:
         raise EtcdServerError(errors.ELECTION_NOT_LEADER)
     return resp.header
 
 
-async def resign(server: KVServer, leadership: v3election_pb2.LeaderKey) -> rpc_pb2.ResponseHeader:
+async def resign(server: KVServer, leadership: v3election_pb2.LeaderKey, auth: Any = None) -> rpc_pb2.ResponseHeader:
     """Give up ``leadership``: delete its key if it is still that incarnation."""
     resp = await server.txn(
         rpc_pb2.TxnRequest(
             compare=[_same_create(leadership.key, leadership.rev)],
             success=[rpc_pb2.RequestOp(request_delete_range=rpc_pb2.DeleteRangeRequest(key=leadership.key))],
-        )
+        ),
+        auth,
     )
     return resp.header
 
 
-async def _resign_quietly(server: KVServer, leadership: v3election_pb2.LeaderKey) -> None:
+async def _resign_quietly(server: KVServer, leadership: v3election_pb2.LeaderKey, auth: Any) -> None:
     with contextlib.suppress(Exception):  # best effort, as etcd ignores this error
-        await resign(server, leadership)
+        await resign(server, leadership, auth)
 
 
-async def leader(server: KVServer, name: bytes) -> v3election_pb2.LeaderResponse:
+async def leader(server: KVServer, name: bytes, auth: Any = None) -> v3election_pb2.LeaderResponse:
     """The current leader's KV, or ``election: no leader``."""
-    resp = await server.range(first_created(name + b"/"))
+    resp = await server.range(first_created(name + b"/"), auth)
     if not resp.kvs:
         raise EtcdServerError(errors.ELECTION_NO_LEADER)
     return v3election_pb2.LeaderResponse(header=resp.header, kv=resp.kvs[0])
 
 
-async def observe(server: KVServer, watches: Watches, name: bytes) -> AsyncIterator[v3election_pb2.LeaderResponse]:
+async def observe(
+    server: KVServer, watches: Watches, name: bytes, auth: Any = None
+) -> AsyncIterator[v3election_pb2.LeaderResponse]:
     """Yield the leader, then every new value of the leader key; when it is
     deleted, the next leader (see the module docstring). Runs until cancelled."""
     prefix = name + b"/"
     while True:
-        resp = await server.range(first_created(prefix))
+        resp = await server.range(first_created(prefix), auth)
         if resp.kvs:
             kv, seen = resp.kvs[0], int(resp.header.revision)
             yield v3election_pb2.LeaderResponse(header=resp.header, kv=kv)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from etcdkit.api.keys import prefix_end
 from etcdkit.api.pb import kv_pb2, rpc_pb2
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from etcdkit.server.lease.watching import Watches
 
 __all__ = [
+    "AuthChecker",
     "KVServer",
     "RevisionFeed",
     "first_created",
@@ -31,17 +32,32 @@ __all__ = [
 ]
 
 
+class AuthChecker(Protocol):
+    """The slice of ``etcdkit.server.auth.AuthStore`` used here."""
+
+    def check_range(self, info: Any, key: bytes, range_end: bytes, write: bool) -> None: ...
+
+
 class KVServer(Protocol):
-    """The slice of ``EtcdServer`` the lease, lock and election services use."""
+    """The slice of ``EtcdServer`` the lease, lock and election services use.
+
+    ``who(context)`` is the caller's identity (None when auth is off); passing
+    it as ``auth`` makes a call subject to the caller's permissions, as etcd's
+    lock and election servers act with the caller's token.
+    """
 
     lessor: Lessor
 
+    @property
+    def auth(self) -> AuthChecker: ...
+
     def header(self, revision: int | None = None) -> rpc_pb2.ResponseHeader: ...
     def current_revision(self) -> int: ...
-    async def range(self, req: rpc_pb2.RangeRequest) -> rpc_pb2.RangeResponse: ...
-    async def put(self, req: rpc_pb2.PutRequest) -> rpc_pb2.PutResponse: ...
-    async def delete_range(self, req: rpc_pb2.DeleteRangeRequest) -> rpc_pb2.DeleteRangeResponse: ...
-    async def txn(self, req: rpc_pb2.TxnRequest) -> rpc_pb2.TxnResponse: ...
+    def who(self, context: Any) -> Any: ...
+    async def range(self, req: rpc_pb2.RangeRequest, auth: Any = None) -> rpc_pb2.RangeResponse: ...
+    async def put(self, req: rpc_pb2.PutRequest, auth: Any = None) -> rpc_pb2.PutResponse: ...
+    async def delete_range(self, req: rpc_pb2.DeleteRangeRequest, auth: Any = None) -> rpc_pb2.DeleteRangeResponse: ...
+    async def txn(self, req: rpc_pb2.TxnRequest, auth: Any = None) -> rpc_pb2.TxnResponse: ...
     async def lease_grant(self, req: rpc_pb2.LeaseGrantRequest) -> rpc_pb2.LeaseGrantResponse: ...
     async def lease_revoke(self, req: rpc_pb2.LeaseRevokeRequest) -> rpc_pb2.LeaseRevokeResponse: ...
     def read_events(
@@ -146,12 +162,12 @@ async def wait_delete(watches: Watches, key: bytes, seen: int) -> None:
 
 
 async def wait_deletes(
-    server: KVServer, watches: Watches, prefix: bytes, max_create_revision: int
+    server: KVServer, watches: Watches, prefix: bytes, max_create_revision: int, auth: Any = None
 ) -> rpc_pb2.ResponseHeader:
     """etcd's ``waitDeletes``: wait until no key under ``prefix`` has a create
     revision <= ``max_create_revision``; return the header of the final read."""
     while True:
-        resp = await server.range(last_created_before(prefix, max_create_revision))
+        resp = await server.range(last_created_before(prefix, max_create_revision), auth)
         if not resp.kvs:
             return resp.header
         await wait_delete(watches, resp.kvs[0].key, resp.header.revision)

@@ -2,7 +2,9 @@
 
 Errors reach the caller as gRPC ``UNKNOWN`` with etcd's messages
 (``election: not leader``, ``election: no leader``, ``"leader" field must be
-provided``, or the underlying server error), as etcd 3.4's election server does.
+provided``, or the underlying server error such as ``etcdserver: permission
+denied``), as etcd 3.4's election server does; calls act with the caller's
+permissions.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
         self, request: v3election_pb2.CampaignRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> v3election_pb2.CampaignResponse:
         try:
+            caller = self._server.who(context)
             lease = await mutex.session_lease(self._server, request.lease)
-            return await election.campaign(self._server, self._watches, request.name, lease, request.value)
+            return await election.campaign(self._server, self._watches, request.name, lease, request.value, caller)
         except EtcdServerError as err:
             await abort_unknown(context, err)
 
@@ -44,7 +47,7 @@ class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
         try:
             if not request.HasField("leader"):
                 raise EtcdServerError(election.MISSING_LEADER_KEY)
-            header = await election.proclaim(self._server, request.leader, request.value)
+            header = await election.proclaim(self._server, request.leader, request.value, self._server.who(context))
         except EtcdServerError as err:
             await abort_unknown(context, err)
         return v3election_pb2.ProclaimResponse(header=header)
@@ -53,7 +56,7 @@ class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
         self, request: v3election_pb2.LeaderRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> v3election_pb2.LeaderResponse:
         try:
-            return await election.leader(self._server, request.name)
+            return await election.leader(self._server, request.name, self._server.who(context))
         except EtcdServerError as err:
             await abort_unknown(context, err)
 
@@ -61,7 +64,8 @@ class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
         self, request: v3election_pb2.LeaderRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[v3election_pb2.LeaderResponse]:
         try:
-            async for resp in election.observe(self._server, self._watches, request.name):
+            caller = self._server.who(context)
+            async for resp in election.observe(self._server, self._watches, request.name, caller):
                 yield resp
         except EtcdServerError as err:
             await abort_unknown(context, err)
@@ -72,7 +76,7 @@ class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
         try:
             if not request.HasField("leader"):
                 raise EtcdServerError(election.MISSING_LEADER_KEY)
-            header = await election.resign(self._server, request.leader)
+            header = await election.resign(self._server, request.leader, self._server.who(context))
         except EtcdServerError as err:
             await abort_unknown(context, err)
         self._watches.notify()

@@ -55,6 +55,13 @@ class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
 
     @mapped
     async def LeaseRevoke(self, request: rpc_pb2.LeaseRevokeRequest, context: Ctx) -> rpc_pb2.LeaseRevokeResponse:
+        # etcd (authApplierV3.checkLeasePuts): revoking needs write permission on
+        # every key attached to the lease; a lease without keys needs none.
+        caller = self._server.who(context)
+        lease = self._server.lessor.lookup(request.ID)
+        if caller is not None and lease is not None:
+            for key in sorted(lease.keys):
+                self._server.auth.check_range(caller, key, b"", write=True)
         return await self._server.lease_revoke(request)
 
     async def LeaseKeepAlive(  # type: ignore[override]  # read/write style returns None

@@ -1,8 +1,9 @@
 """The ``v3lockpb.Lock`` servicer (the recipe is in ``etcdkit.server.lease.mutex``).
 
-Like etcd 3.4's lock server (a client inside the server), every failure reaches
-the caller as gRPC ``UNKNOWN`` with the underlying message, e.g.
-``etcdserver: requested lease not found`` or ``mutex: session is expired``.
+Like etcd 3.4's lock server (a client inside the server, acting with the
+caller's token), every failure reaches the caller as gRPC ``UNKNOWN`` with the
+underlying message, e.g. ``etcdserver: requested lease not found``,
+``etcdserver: permission denied`` or ``mutex: session is expired``.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ class LockServicer(v3lock_pb2_grpc.LockServicer):
         self, request: v3lock_pb2.LockRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> v3lock_pb2.LockResponse:
         try:
+            caller = self._server.who(context)
             lease = await mutex.session_lease(self._server, request.lease)
-            held = await mutex.acquire(self._server, self._watches, request.name, lease)
+            held = await mutex.acquire(self._server, self._watches, request.name, lease, caller)
         except EtcdServerError as err:
             await abort_unknown(context, err)
         return v3lock_pb2.LockResponse(header=held.header, key=held.key)
@@ -47,7 +49,7 @@ class LockServicer(v3lock_pb2_grpc.LockServicer):
         self, request: v3lock_pb2.UnlockRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> v3lock_pb2.UnlockResponse:
         try:
-            header = await mutex.release(self._server, request.key)
+            header = await mutex.release(self._server, request.key, self._server.who(context))
         except EtcdServerError as err:
             await abort_unknown(context, err)
         self._watches.notify()
