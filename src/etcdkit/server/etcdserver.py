@@ -395,7 +395,18 @@ class EtcdServer:
                         fut.set_exception(EtcdServerError(errors.STOPPED))
                 continue
             failpoints.hit("walAfterAppend")
-            self._apply_batch(batch)
+            try:
+                self._apply_batch(batch)
+            except Exception:
+                # A bug in apply: the batch's LMDB txn was aborted. Like etcd (which panics),
+                # stop taking writes rather than serve a state that may diverge from the log;
+                # the entries are in the WAL and are applied again on restart.
+                log.exception("apply failed; member stops accepting writes")
+                self._stopped = True
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(EtcdServerError(errors.STOPPED))
+                return
             self._maybe_checkpoint(loop)
 
     def _append(self, entries: list[WALEntry]) -> None:
