@@ -47,7 +47,7 @@ MAX_LEASE_TTL = 9_000_000_000
 """Largest TTL etcd accepts (seconds, ``lease.MaxLeaseTTL``); larger ⇒ LEASE_TTL_TOO_LARGE."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Lease:
     """One live lease.
 
@@ -82,6 +82,11 @@ class Lessor:
         self._heap: list[tuple[float, int]] = []
         # lease id -> time before which expired() must not hand it out again
         self._held_until: dict[int, float] = {}
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The injected clock (drivers that schedule against deadlines use it)."""
+        return self._clock
 
     # --- log-driven mutations (apply loop) ----------------------------------
     def grant(self, lease_id: int, ttl: int, *, remaining_ttl: int = 0) -> Lease:

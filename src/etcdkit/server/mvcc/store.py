@@ -66,7 +66,8 @@ class MVCCStore:
         self._meta = backend.table(b"meta")
         with backend.begin() as txn:
             self._current = self._meta_int(txn, META_CURRENT_REV, 1)
-            self._compact = self._meta_int(txn, META_COMPACT_REV, 0)
+            # -1 until the first compaction, as etcd's compactMainRev (Compact(0) is then allowed).
+            self._compact = self._meta_int(txn, META_COMPACT_REV, 0) - 1
             self.applied_index = self._meta_int(txn, META_APPLIED_INDEX, 0)
             self.term = self._meta_int(txn, META_TERM, 0)
 
@@ -82,6 +83,7 @@ class MVCCStore:
         return self._current
 
     def compact_revision(self) -> int:
+        """The last compaction revision, -1 if the store was never compacted."""
         return self._compact
 
     def set_applied(self, txn: Any, index: int, term: int) -> None:
@@ -166,7 +168,7 @@ class MVCCStore:
             else:
                 txn.put(k, v, db=self._kidx)
         self._compact = rev
-        self.put_meta_int(txn, META_COMPACT_REV, rev)
+        self.put_meta_int(txn, META_COMPACT_REV, rev + 1)
 
     # -- hashing ------------------------------------------------------------
     def hash_kv(self, txn: Any, rev: int) -> int:

@@ -38,7 +38,9 @@ class ClusterServicer(rpc_pb2_grpc.ClusterServicer):
     async def MemberList(
         self, request: rpc_pb2.MemberListRequest, context: Ctx
     ) -> rpc_pb2.MemberListResponse:
-        return self.s.fill(rpc_pb2.MemberListResponse(members=[self._self_member()]))
+        # etcd fills cluster/member/term but leaves the revision unset here.
+        h = self.s.header(0)
+        return rpc_pb2.MemberListResponse(header=h, members=[self._self_member()])
 
     @mapped
     async def MemberAdd(self, request: rpc_pb2.MemberAddRequest, context: Ctx) -> rpc_pb2.MemberAddResponse:

@@ -12,6 +12,7 @@ from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.etcdserver import EtcdServer
 from etcdkit.server.rpc.util import mapped
+from etcdkit.server.snapshot import stream_snapshot
 
 __all__ = ["MaintenanceServicer"]
 
@@ -35,7 +36,7 @@ class MaintenanceServicer(rpc_pb2_grpc.MaintenanceServicer):
         self, request: rpc_pb2.DefragmentRequest, context: Ctx
     ) -> rpc_pb2.DefragmentResponse:
         self.s.defragment()
-        return self.s.fill(rpc_pb2.DefragmentResponse())
+        return rpc_pb2.DefragmentResponse()  # etcd 3.4 sends no header here
 
     @mapped
     async def Hash(self, request: rpc_pb2.HashRequest, context: Ctx) -> rpc_pb2.HashResponse:
@@ -48,8 +49,6 @@ class MaintenanceServicer(rpc_pb2_grpc.MaintenanceServicer):
     async def Snapshot(
         self, request: rpc_pb2.SnapshotRequest, context: Ctx
     ) -> AsyncIterator[rpc_pb2.SnapshotResponse]:
-        from etcdkit.server.snapshot import stream_snapshot
-
         try:
             async for chunk in stream_snapshot(self.s):
                 yield chunk

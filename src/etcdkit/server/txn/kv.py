@@ -71,7 +71,7 @@ def apply_range(store: MVCCStore, txn: Any, r: rpc_pb2.RangeRequest, cur_rev: in
         kvs = [store.fetch(txn, p) for p in live]
         if filtered:
             kvs = [kv for kv in kvs if _passes(r, kv)]
-        if order != RR.NONE:
+        if order in (RR.ASCEND, RR.DESCEND):  # other values: key order, as etcd 3.4
             kvs.sort(key=_SORT_KEYS[r.sort_target], reverse=order == RR.DESCEND)
         if r.limit > 0 and len(kvs) > r.limit:
             kvs = kvs[: r.limit]
