@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
+import grpc
 import grpc.aio
 
 from etcdkit.api.keys import prefix_end
@@ -71,6 +72,12 @@ async def _open_stream(
                     raise WatchFailed(f"watch creation canceled: {resp.cancel_reason!r}")
                 if resp.created:
                     created += 1
+    except Exception as exc:
+        # a write on a stream the server already ended fails with a generic error: report the status
+        if call.done() and (code := await call.code()) != grpc.StatusCode.OK:
+            raise WatchFailed(f"watch stream ended: {code.name}: {await call.details()}") from exc
+        call.cancel()
+        raise
     except BaseException:
         call.cancel()
         raise
