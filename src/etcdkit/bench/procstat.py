@@ -85,6 +85,19 @@ def _etcd_version() -> str:
     return out.strip().splitlines()[0] if out.strip() else "unknown"
 
 
+def _git_commit() -> str:
+    """Short commit of the etcdkit source tree, when it is a git checkout (else ``"-"``)."""
+    import etcdkit
+
+    src = os.path.dirname(os.path.abspath(etcdkit.__file__))
+    try:
+        out = subprocess.run(["git", "-C", src, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "-"
+    return out.stdout.strip() if out.returncode == 0 else "-"
+
+
 def machine_info() -> dict[str, str]:
     """CPU count and model, kernel, and the versions behind a benchmark table."""
     import grpc
@@ -99,4 +112,5 @@ def machine_info() -> dict[str, str]:
         "grpcio": grpc.__version__,
         "etcd": _etcd_version(),
         "etcdkit": etcdkit.__version__,
+        "commit": _git_commit(),
     }

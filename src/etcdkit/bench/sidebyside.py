@@ -75,7 +75,8 @@ def header(title: str, settings: str) -> str:
     return (
         f"### {title} ({now})\n\n"
         f"Machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}, 1-min load average {load} at the end. "
-        f"Versions: etcd {m['etcd']}, etcdkit {m['etcdkit']}, Python {m['python']}, grpcio {m['grpcio']}.  \n"
+        f"Versions: etcd {m['etcd']}, etcdkit {m['etcdkit']} (commit {m['commit']}), "
+        f"Python {m['python']}, grpcio {m['grpcio']}.  \n"
         f"Settings: {settings}\n"
     )
 
