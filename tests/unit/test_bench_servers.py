@@ -212,3 +212,13 @@ def test_put_keys_are_visible_to_etcdctl(etcd: ServerProcess) -> None:
         capture_output=True, text=True, timeout=30, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"},
     ).stdout.split()
     assert out == ["/t-ctl/000000000", "/t-ctl/000000001", "/t-ctl/000000002"]
+
+
+def test_cli_setup_failure_is_one_line(etcd: ServerProcess, capsys: pytest.CaptureFixture[str]) -> None:
+    # a range preload value above --max-request-bytes fails during set-up, before any op is counted
+    rc = main(["range", "--endpoints", etcd.endpoint, "--total", "1", "--key-space", "1", "--val-size", "1700000",
+               "--prefix", "/t-fail/"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert err.startswith("etcdkit bench: AioRpcError: INVALID_ARGUMENT: etcdserver: request is too large")
+    assert "Traceback" not in err

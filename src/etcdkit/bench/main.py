@@ -2,8 +2,9 @@
 
 Contract: ``main(argv) -> int`` parses ``argv`` (without the program and
 ``bench`` words), runs one workload and prints a text report, or JSON with
-``--json``. Exit codes: 0 on success, 1 when the run failed (cannot connect,
-counts do not add up, every op failed), 2 on bad arguments.
+``--json``. Failures print one line on stderr (a traceback only with
+``--debug``). Exit codes: 0 on success, 1 when the run failed (cannot
+connect, counts do not add up, every op failed), 2 on bad arguments.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=float, default=0.0, help="unrecorded warm-up seconds (default 0)")
     p.add_argument("--seed", type=int, default=1, help="key choice seed")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks of failures")
     return p
 
 
@@ -75,6 +77,14 @@ def config_from_args(ns: argparse.Namespace) -> BenchConfig:
     )
 
 
+def _describe(exc: BaseException) -> str:
+    code = getattr(exc, "code", None)
+    details = getattr(exc, "details", None)
+    if callable(code) and callable(details):  # a gRPC error: status code and message, not the debug string
+        return f"{code().name}: {details()}"
+    return str(exc)
+
+
 def main(argv: list[str]) -> int:
     """Run ``etcdkit bench`` with ``argv``; see the module contract."""
     parser = build_parser()
@@ -92,8 +102,11 @@ def main(argv: list[str]) -> int:
     except CountMismatch as exc:
         sys.stderr.write(f"etcdkit bench: {exc}\n")
         return 1
-    except (TimeoutError, OSError, RuntimeError) as exc:
-        sys.stderr.write(f"etcdkit bench: {type(exc).__name__}: {exc or 'timed out connecting'}\n")
+    except Exception as exc:  # set-up failures (connect, preload, watch creation): one line, no traceback
+        if ns.debug:
+            raise
+        detail = _describe(exc)
+        sys.stderr.write(f"etcdkit bench: {type(exc).__name__}: {detail or 'timed out connecting'}\n")
         return 1
     sys.stdout.write((result.to_json() if ns.json else result.render()) + "\n")
     if result.issued and not result.acknowledged:
