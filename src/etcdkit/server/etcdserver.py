@@ -43,6 +43,7 @@ __all__ = ["EtcdServer"]
 
 log = logging.getLogger("etcdkit.server")
 _U64 = struct.Struct(">Q")
+_MASK64 = (1 << 64) - 1  # lease ids are int64 (etcd accepts negative ones); keys are their uint64 bits
 InternalRequest = internal_pb2.InternalRequest
 _R = TypeVar("_R")
 MAX_PENDING_GAP = 5000
@@ -394,7 +395,18 @@ class EtcdServer:
                         fut.set_exception(EtcdServerError(errors.STOPPED))
                 continue
             failpoints.hit("walAfterAppend")
-            self._apply_batch(batch)
+            try:
+                self._apply_batch(batch)
+            except Exception:
+                # A bug in apply: the batch's LMDB txn was aborted. Like etcd (which panics),
+                # stop taking writes rather than serve a state that may diverge from the log;
+                # the entries are in the WAL and are applied again on restart.
+                log.exception("apply failed; member stops accepting writes")
+                self._stopped = True
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(EtcdServerError(errors.STOPPED))
+                return
             self._maybe_checkpoint(loop)
 
     def _append(self, entries: list[WALEntry]) -> None:
@@ -504,14 +516,14 @@ class EtcdServer:
             raise EtcdServerError(errors.NO_SPACE)
         lease = self.lessor.grant(r.ID, r.TTL)
         rec = internal_pb2.LeaseRecord(ID=lease.id, TTL=lease.ttl)
-        txn.put(_U64.pack(lease.id), rec.SerializeToString(), db=self.backend.table(b"lease"))
+        txn.put(_U64.pack(lease.id & _MASK64), rec.SerializeToString(), db=self.backend.table(b"lease"))
         return rpc_pb2.LeaseGrantResponse(ID=lease.id, TTL=lease.ttl)
 
     def _apply_lease_revoke(self, txn: Any, w: WriteTxn, r: rpc_pb2.LeaseRevokeRequest) -> rpc_pb2.LeaseRevokeResponse:
         keys = self.lessor.revoke(r.ID)
         for key in sorted(keys):
             w.delete_range(key, b"")
-        txn.delete(_U64.pack(r.ID), db=self.backend.table(b"lease"))
+        txn.delete(_U64.pack(r.ID & _MASK64), db=self.backend.table(b"lease"))
         return rpc_pb2.LeaseRevokeResponse()
 
     def _apply_alarm(self, txn: Any, r: rpc_pb2.AlarmRequest) -> rpc_pb2.AlarmResponse:
