@@ -30,6 +30,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.rpc.util import Malformed
 from etcdkit.server.watch import WatchHub, WatchStream
 from etcdkit.server.watch.encoder import ResponseEncoder
@@ -102,7 +103,7 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         encoder = self._get_encoder()
         wake = asyncio.Event()
         stream = hub.open_stream(wake.set, label=context.peer())
-        recv = asyncio.create_task(self._recv_loop(request_iterator, stream, wake))
+        recv = asyncio.create_task(self._recv_loop(request_iterator, stream, wake, context))
         interval = self.progress_interval
         ticker = asyncio.create_task(self._ticker(stream, interval)) if interval > 0 else None
         try:
@@ -130,8 +131,30 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                 ticker.cancel()
             hub.close_stream(stream)
 
+    def _denied(self, context: grpc.aio.ServicerContext[Any, Any], req: rpc_pb2.WatchCreateRequest) -> str:
+        """Why the stream's user may not watch this range ("" if allowed).
+
+        Checked on the range exactly as sent (a from-key ``b"\\0"`` end stays
+        open-ended), so a watch can never see keys its user cannot read.
+        """
+        auth = getattr(self._server, "auth", None)
+        if auth is None or not auth.enabled:
+            return ""
+        try:
+            info = self._server.who(context)  # type: ignore[attr-defined]
+            auth.check_range(info, req.key or b"\x00", req.range_end, write=False)
+        except EtcdServerError as exc:
+            # etcd puts the Go status string of the error in cancel_reason.
+            code = "".join(part.capitalize() for part in exc.wire.code.name.split("_"))
+            return f"rpc error: code = {code} desc = {exc.wire.message}"
+        return ""
+
     async def _recv_loop(
-        self, requests: AsyncIterable[rpc_pb2.WatchRequest], stream: WatchStream, wake: asyncio.Event
+        self,
+        requests: AsyncIterable[rpc_pb2.WatchRequest],
+        stream: WatchStream,
+        wake: asyncio.Event,
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> None:
         hub = self._hub
         try:
@@ -140,7 +163,11 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                     raise _BadRequest(req.reason)
                 kind = req.WhichOneof("request_union")
                 if kind == "create_request":
-                    hub.create(stream, req.create_request)
+                    denied = self._denied(context, req.create_request)
+                    if denied:
+                        hub.reject(stream, denied)
+                    else:
+                        hub.create(stream, req.create_request)
                 elif kind == "cancel_request":
                     hub.cancel(stream, req.cancel_request.watch_id)
                 elif kind == "progress_request":

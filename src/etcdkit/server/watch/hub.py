@@ -323,6 +323,11 @@ class WatchHub:
         w.quiet = False
         self._enqueue(stream, Delivery(w, revision, batch))
 
+    def reject(self, stream: WatchStream, reason: str) -> None:
+        """Refuse a create request (e.g. permission denied): created + canceled, watch id -1."""
+        if not stream.closed:
+            self._fail_create(stream, self.source.current_revision(), reason)
+
     def _fail_create(self, stream: WatchStream, cur: int, reason: str) -> None:
         self._enqueue(stream, Control(-1, cur, created=True, canceled=True, cancel_reason=reason))
 
