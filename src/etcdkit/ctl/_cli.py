@@ -16,7 +16,7 @@ from typing import Any
 from etcdkit.ctl._spec import ROOT, Command, Flag
 from etcdkit.ctl.printers._layout import tabwriter
 
-__all__ = ["Invocation", "UsageError", "find", "flag_value", "parse", "render_help", "suggest"]
+__all__ = ["Invocation", "UsageError", "find", "flag_value", "parse", "parse_flags", "render_help", "suggest"]
 
 VERSION = "3.4.23"
 API_VERSION = "3.4"
@@ -215,7 +215,11 @@ def find(argv: list[str]) -> tuple[Command, list[str]]:
 def parse(argv: list[str]) -> Invocation:
     """Find the command and parse its flags; raise ``UsageError`` on bad input."""
     cmd, rest = find(argv)
-    flags = [*_all_flags(cmd), _help_flag(cmd)]
+    return parse_flags(cmd, rest, [*_all_flags(cmd), _help_flag(cmd)])
+
+
+def parse_flags(cmd: Command, rest: list[str], flags: list[Flag]) -> Invocation:
+    """pflag's parse of ``rest`` against ``flags`` for ``cmd``; raise ``UsageError`` on bad input."""
     by_name = {f.name: f for f in flags}
     by_short = {f.short: f for f in flags if f.short}
     values = _defaults(flags)

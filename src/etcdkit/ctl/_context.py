@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from etcdkit.ctl._cli import Invocation, _all_flags, flag_value
 from etcdkit.ctl._exit import EXIT_BAD_FEATURE, EXIT_ERROR, CtlError
-from etcdkit.ctl.printers import FORMATS, Display, Unsupported
+from etcdkit.ctl.printers import FORMATS, Display, GoPanic, Unsupported
 from etcdkit.ctl.printers._gofmt import go_duration
 
 if TYPE_CHECKING:
@@ -74,6 +74,9 @@ class Context:
             text = self.display.render(kind, *args)
         except Unsupported:
             raise CtlError(EXIT_BAD_FEATURE, f"{self.display.format} not supported as output format") from None
+        except GoPanic as exc:
+            self.err(f"panic: {exc}\n")
+            raise CtlError(2, None) from None
         self.out(text)
 
     # -- client config ---------------------------------------------------------------------------------------

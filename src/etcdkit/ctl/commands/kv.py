@@ -10,7 +10,7 @@ from etcdkit.ctl._context import Context
 from etcdkit.ctl._exit import EXIT_BAD_ARGS, EXIT_BAD_FEATURE, EXIT_ERROR, CtlError
 from etcdkit.ctl.commands._args import arg_bytes, go_parse_int
 
-__all__ = ["compaction", "delete", "get", "put", "range_request"]
+__all__ = ["compaction", "delete", "delete_request", "get", "put", "put_request", "range_request"]
 
 _SORT_TARGETS = {"CREATE": 1, "KEY": 0, "MODIFY": 2, "VALUE": 4, "VERSION": 3}
 _BOTH = "`--prefix` and `--from-key` cannot be set at the same time, choose one"
@@ -31,7 +31,7 @@ def _key_range(key: bytes, end: bytes | None, prefix: bool, from_key: bool) -> t
     return key, range_end
 
 
-def range_request(ctx: Context) -> Any:
+def range_request(ctx: Any) -> Any:
     """Build the RangeRequest for ``get`` (validation errors as etcdctl's ``getGetOp``)."""
     from etcdkit.api.pb import rpc_pb2
 
@@ -89,6 +89,13 @@ def _read_stdin() -> bytes:
 
 
 def put(ctx: Context) -> int:
+    resp = ctx.conn().unary("KV", "Put", put_request(ctx))
+    ctx.print("put", resp)
+    return 0
+
+
+def put_request(ctx: Any) -> Any:
+    """Build the PutRequest for ``put`` (etcdctl's ``getPutOp``)."""
     from etcdkit.api.pb import rpc_pb2
 
     v, args = ctx.values, ctx.args
@@ -109,14 +116,18 @@ def put(ctx: Context) -> int:
         lease = go_parse_int(v["lease"], 16)
     except ValueError as exc:
         raise CtlError(EXIT_BAD_ARGS, f"bad lease ID ({exc}), expecting ID in Hex") from None
-    req = rpc_pb2.PutRequest(key=arg_bytes(args[0]), value=value, lease=lease, prev_kv=v["prev-kv"],
-                             ignore_value=v["ignore-value"], ignore_lease=v["ignore-lease"])
-    resp = ctx.conn().unary("KV", "Put", req)
-    ctx.print("put", resp)
-    return 0
+    return rpc_pb2.PutRequest(key=arg_bytes(args[0]), value=value, lease=lease, prev_kv=v["prev-kv"],
+                              ignore_value=v["ignore-value"], ignore_lease=v["ignore-lease"])
 
 
 def delete(ctx: Context) -> int:
+    resp = ctx.conn().unary("KV", "DeleteRange", delete_request(ctx))
+    ctx.print("delete", resp)
+    return 0
+
+
+def delete_request(ctx: Any) -> Any:
+    """Build the DeleteRangeRequest for ``del`` (etcdctl's ``getDelOp``)."""
     from etcdkit.api.pb import rpc_pb2
 
     v, args = ctx.values, ctx.args
@@ -130,10 +141,7 @@ def delete(ctx: Context) -> int:
             raise CtlError(EXIT_BAD_ARGS, _TOO_MANY)
         end = arg_bytes(args[1])
     key, range_end = _key_range(arg_bytes(args[0]), end, v["prefix"], v["from-key"])
-    req = rpc_pb2.DeleteRangeRequest(key=key, range_end=range_end, prev_kv=v["prev-kv"])
-    resp = ctx.conn().unary("KV", "DeleteRange", req)
-    ctx.print("delete", resp)
-    return 0
+    return rpc_pb2.DeleteRangeRequest(key=key, range_end=range_end, prev_kv=v["prev-kv"])
 
 
 def compaction(ctx: Context) -> int:

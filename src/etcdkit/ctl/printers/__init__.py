@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FORMATS", "Display", "Unsupported"]
+__all__ = ["FORMATS", "Display", "GoPanic", "Unsupported"]
 
 FORMATS = ("simple", "json", "fields", "table", "protobuf")
 
@@ -30,6 +30,13 @@ _VALUE_ONLY_KINDS = frozenset({"get", "watch"})
 
 class Unsupported(Exception):
     """The chosen format has no rendering for this command."""
+
+
+class GoPanic(Exception):
+    """etcdctl would crash here (e.g. printing a missing header); the CLI reports it as a Go panic, exit 2."""
+
+
+_FIELDS_UNSUPPORTED = frozenset({"user_get", "user_list"})
 
 
 def _response(args: tuple[Any, ...]) -> Any:
@@ -62,6 +69,8 @@ class Display:
         if fmt == "fields":
             from etcdkit.ctl.printers import fields
 
+            if kind in _FIELDS_UNSUPPORTED:
+                raise Unsupported
             fn = getattr(fields, kind, None)
             if fn is not None:
                 return str(fn(*args))

@@ -64,7 +64,7 @@ def pb_to_go(msg: Message) -> dict[str, Any]:
                 inner = _convert_scalar(member, val)
             wrapper: dict[str, Any] = {}
             if member.type == FieldDescriptor.TYPE_MESSAGE or not _scalar_zero(member, val):
-                wrapper[member.name] = inner
+                wrapper[_camel(member.name)] = inner  # oneof wrapper structs have no json tags
             out[_ONEOF_GO_NAME.get(oneof.name, _camel(oneof.name))] = wrapper
             continue
         value = getattr(msg, field.name)

@@ -13,7 +13,8 @@ from etcdkit.ctl.printers.simple import ALARM_TYPES, EVENT_TYPES
 
 __all__ = [
     "alarm", "db_status", "delete", "endpoint_hashkv", "endpoint_health", "endpoint_status", "get", "grant",
-    "hdr", "keep_alive", "kv", "leases", "member_list", "put", "time_to_live", "txn", "watch",
+    "hdr", "keep_alive", "kv", "leases", "member_list", "put", "role_get", "role_list", "time_to_live", "txn",
+    "watch",
 ]  # fmt: skip
 
 
@@ -22,6 +23,11 @@ def _b(v: bool) -> str:
 
 
 def hdr(h: Any) -> str:
+    """The four header lines (etcdctl dereferences the header: a response without one panics)."""
+    if h is None:
+        from etcdkit.ctl.printers import GoPanic
+
+        raise GoPanic("runtime error: invalid memory address or nil pointer dereference")
     return (
         f'"ClusterID" : {h.cluster_id}\n"MemberID" : {h.member_id}\n'
         f'"Revision" : {h.revision}\n"RaftTerm" : {h.raft_term}\n'
@@ -129,10 +135,23 @@ def endpoint_hashkv(hashes: list[tuple[str, Any]]) -> str:
 
 
 def alarm(resp: Any) -> str:
-    return hdr(resp.header) + "".join(
+    return hdr(resp.header if resp.HasField("header") else None) + "".join(
         f'"MemberID" : {a.memberID}\n"AlarmType" : {ALARM_TYPES.get(a.alarm, str(a.alarm))}\n\n'
         for a in resp.alarms
     )
+
+
+def role_get(role: str, resp: Any) -> str:
+    names = {0: "READ", 1: "WRITE", 2: "READWRITE"}
+    return hdr(resp.header) + "".join(
+        f'"PermType" :  {names.get(p.permType, str(p.permType))}\n"Key" : {go_quote(p.key)}\n'
+        f'"RangeEnd" : {go_quote(p.range_end)}\n'
+        for p in resp.perm
+    )
+
+
+def role_list(resp: Any) -> str:
+    return hdr(resp.header) + '"Roles" :' + "".join(f" {go_quote(r)}" for r in resp.roles) + "\n"
 
 
 def db_status(st: dict[str, int]) -> str:
