@@ -16,7 +16,7 @@ from typing import Any
 from etcdkit.ctl._spec import ROOT, Command, Flag
 from etcdkit.ctl.printers._layout import tabwriter
 
-__all__ = ["Invocation", "UsageError", "find", "flag_value", "parse", "parse_flags", "render_help", "suggest"]
+__all__ = ["Invocation", "UsageError", "find", "flag_value", "parse", "parse_flags", "render_help", "stock_usage", "suggest"]
 
 VERSION = "3.4.23"
 API_VERSION = "3.4"
@@ -338,6 +338,37 @@ def render_help(cmd: Command, with_help_flag: bool = True) -> str:
     if inherited:
         out += "\nGLOBAL OPTIONS:\n" + _flag_usages(inherited)
     return tabwriter(out + "\n")
+
+
+_PFLAG_TYPES = {"bool": "", "string": "string", "int": "int", "uint": "uint", "duration": "duration",
+                "strings": "strings"}
+
+
+def stock_usage(cmd: Command) -> str:
+    """Cobra's default usage template with pflag's ``FlagUsages`` (used by etcdctl's txn sub-parsers)."""
+    args_part = cmd.use.split(" ", 1)[1] if " " in cmd.use else ""
+    flags = sorted([*cmd.flags, _help_flag(cmd)], key=lambda f: f.name)
+    lines: list[str] = []
+    for f in flags:
+        if f.hidden:
+            continue
+        line = f"  -{f.short}, --{f.name}" if f.short else f"      --{f.name}"
+        if _PFLAG_TYPES[f.kind]:
+            line += " " + _PFLAG_TYPES[f.kind]
+        usage = f.help
+        if f.kind == "string" and f.default:
+            usage += f' (default "{f.default}")'
+        elif f.kind not in ("bool", "string") and f.default not in ("0", "", "0s"):
+            usage += f" (default {f.default})"
+        elif f.kind == "bool" and f.default == "true":
+            usage += " (default true)"
+        lines.append(line + "\x00" + usage)
+    width = max(line.index("\x00") for line in lines)
+    body = "\n".join(
+        line[: line.index("\x00")] + " " * (width - line.index("\x00")) + "   " + line[line.index("\x00") + 1 :]
+        for line in lines
+    )
+    return f"Usage:\n   {cmd.name} {args_part} [flags]\n\nFlags:\n{body}\n\n"
 
 
 def _levenshtein(a: str, b: str) -> int:

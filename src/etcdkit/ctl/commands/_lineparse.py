@@ -123,7 +123,7 @@ def parse_compare(line: str) -> Any:
         elif t == 3:
             cmp.value = os.fsencode(val)
         else:
-            cmp.lease = go_parse_int(val, 16)
+            raise GoPanicError("bad value")  # clientv3.Compare gets a string for a lease target
     except ValueError:
         raise ValueError(f"invalid txn compare request: {line}") from None
     return cmp

@@ -12,9 +12,9 @@ from etcdkit.ctl.commands._args import arg_bytes, go_parse_int
 
 __all__ = ["compaction", "delete", "delete_request", "get", "put", "put_request", "range_request"]
 
-_SORT_TARGETS = {"CREATE": 1, "KEY": 0, "MODIFY": 2, "VALUE": 4, "VERSION": 3}
+_SORT_TARGETS = {"CREATE": 2, "KEY": 0, "MODIFY": 3, "VALUE": 4, "VERSION": 1}
 _BOTH = "`--prefix` and `--from-key` cannot be set at the same time, choose one"
-_TOO_MANY = "too many arguments, only accept one argument when `--prefix` or `--from-key` is set."
+_TOO_MANY = "too many arguments, only accept one argument when `--prefix` or `--from-key` is set"
 
 
 def _key_range(key: bytes, end: bytes | None, prefix: bool, from_key: bool) -> tuple[bytes, bytes]:

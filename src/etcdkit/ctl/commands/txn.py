@@ -35,7 +35,7 @@ class _Lines:
 def parse_op(line: str) -> Any:
     """One ``get``/``put``/``del`` line to a RequestOp; ``ValueError`` for lines etcdctl rejects."""
     from etcdkit.api.pb import rpc_pb2
-    from etcdkit.ctl._cli import UsageError, _help_flag, parse_flags
+    from etcdkit.ctl._cli import UsageError, _help_flag, parse_flags, stock_usage
     from etcdkit.ctl._spec import ROOT
     from etcdkit.ctl.commands import kv
     from etcdkit.ctl.commands._lineparse import argify
@@ -52,6 +52,8 @@ def parse_op(line: str) -> Any:
     try:
         inv = parse_flags(cmd, args[1:], [*cmd.flags, _help_flag(cmd)])
     except UsageError:
+        sys.stderr.write(stock_usage(cmd))
+        sys.stderr.flush()
         raise ValueError(f"invalid txn request: {line}") from None
     op = _OpArgs(inv.values, inv.args)
     if cmd.name == "get":
