@@ -27,7 +27,7 @@ _STDERR_NORMS = [
     (re.compile(rb"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6} ", re.M), b"DATE "),
     (re.compile(rb'"took":[0-9.e+-]+'), b'"took":T'),
     # a Go panic's goroutine dump (addresses, line numbers) is not output etcdkit can or should mimic
-    (re.compile(rb"(panic: [^\n]*\n)\n?goroutine .*", re.S), rb"\1"),
+    (re.compile(rb"(panic: [^\n]*\n).*", re.S), rb"\1"),
 ]
 _TOOK = re.compile(r"(took = |\"took\":\"|\"Took\" : |\| +)[0-9.]+(ns|µs|ms|s)".encode())
 

@@ -72,8 +72,9 @@ class Context:
         """Render ``kind`` with the chosen printer and write it; unsupported formats exit 4 like etcdctl."""
         try:
             text = self.display.render(kind, *args)
-        except Unsupported:
-            raise CtlError(EXIT_BAD_FEATURE, f"{self.display.format} not supported as output format") from None
+        except Unsupported as exc:
+            msg = str(exc) or f"{self.display.format} not supported as output format"
+            raise CtlError(EXIT_BAD_FEATURE, msg) from None
         except GoPanic as exc:
             self.err(f"panic: {exc}\n")
             raise CtlError(2, None) from None

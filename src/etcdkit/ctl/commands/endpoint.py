@@ -59,11 +59,12 @@ def health(ctx: Context) -> int:
     eps = endpoints(ctx)
     with ThreadPoolExecutor(max_workers=max(len(eps), 1)) as pool:
         results = list(pool.map(lambda ep: _check(ctx, ep), eps))
-    ctx.print("endpoint_health", results)
     if ctx.display.format == "simple":
-        for h in results:
-            if h["error"]:
-                ctx.err(f"{h['endpoint']} is unhealthy: failed to commit proposal: {h['error']}\n")
+        from etcdkit.ctl.printers import simple
+
+        ctx.err(simple.endpoint_health(results))
+    else:
+        ctx.print("endpoint_health", results)
     if any(h["error"] for h in results):
         raise CtlError(EXIT_ERROR, "unhealthy cluster")
     return 0

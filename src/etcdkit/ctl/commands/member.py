@@ -10,6 +10,21 @@ from etcdkit.ctl.printers._gofmt import go_quote
 __all__ = ["add", "list_members", "move_leader", "promote", "remove", "update"]
 
 
+def _check_urls(urls: list[str]) -> None:
+    """etcd's ``types.NewURLs`` validation, done client-side by etcdctl (exit 1)."""
+    from urllib.parse import urlsplit
+
+    for u in urls:
+        parts = urlsplit(u.strip())
+        if parts.scheme not in ("http", "https", "unix", "unixs"):
+            raise CtlError(EXIT_ERROR, f"URL scheme must be http, https, unix, or unixs: {u}")
+        host, sep, port = parts.netloc.rpartition(":")
+        if not sep or not port.isdigit() and port != "":
+            raise CtlError(EXIT_ERROR, f'URL address does not have the form "host:port": {u}')
+        if parts.path:
+            raise CtlError(EXIT_ERROR, f"URL must not contain a path: {u}")
+
+
 def _member_id(ctx: Context) -> int:
     if len(ctx.args) != 1:
         raise CtlError(EXIT_BAD_ARGS, "member ID is not provided")
@@ -37,6 +52,9 @@ def add(ctx: Context) -> int:
     if not peer_urls:
         raise CtlError(EXIT_BAD_ARGS, "member peer urls not provided")
     urls = peer_urls.split(",")
+    _check_urls(urls)
+    if ctx.display.format == "fields":  # etcdctl refuses before sending anything
+        raise CtlError(4, "fields not supported as output format")
     req = rpc_pb2.MemberAddRequest(peerURLs=urls, isLearner=ctx.values["learner"])
     resp = ctx.conn().unary("Cluster", "MemberAdd", req)
     ctx.print("member_add", resp)
@@ -67,6 +85,7 @@ def update(ctx: Context) -> int:
     mid = _member_id(ctx)
     if not ctx.values["peer-urls"]:
         raise CtlError(EXIT_BAD_ARGS, "member peer urls not provided")
+    _check_urls(ctx.values["peer-urls"].split(","))
     req = rpc_pb2.MemberUpdateRequest(ID=mid, peerURLs=ctx.values["peer-urls"].split(","))
     resp = ctx.conn().unary("Cluster", "MemberUpdate", req)
     ctx.print("member_update", mid, resp)

@@ -18,7 +18,7 @@ FORMATS = ("simple", "json", "fields", "table", "protobuf")
 
 # Commands etcdctl's protobuf printer marshals (the lease ones embed only a header that can marshal itself).
 _PB_KINDS = frozenset({
-    "get", "put", "delete", "txn", "revoke", "member_add", "member_remove", "member_update", "member_promote",
+    "get", "put", "delete", "txn", "member_add", "member_remove", "member_update", "member_promote",
     "member_list", "alarm", "move_leader", "auth_enable", "auth_disable", "role_add", "role_get", "role_delete",
     "role_list", "role_grant_permission", "role_revoke_permission", "user_add", "user_get", "user_list",
     "user_change_password", "user_grant_role", "user_revoke_role", "user_delete",
@@ -36,7 +36,8 @@ class GoPanic(Exception):
     """etcdctl would crash here (e.g. printing a missing header); the CLI reports it as a Go panic, exit 2."""
 
 
-_FIELDS_UNSUPPORTED = frozenset({"user_get", "user_list"})
+_FIELDS_UNSUPPORTED = frozenset({"user_get", "user_list", "member_add", "member_remove", "member_update",
+                                 "member_promote"})
 
 
 def _response(args: tuple[Any, ...]) -> Any:
@@ -93,6 +94,11 @@ class Display:
         if fmt == "protobuf":
             if kind in _PB_KINDS:
                 return _response(args).SerializeToString().decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
+            if kind == "revoke":  # etcdctl: the clientv3 wrapper has no Marshal method
+                from etcdkit.ctl.printers._gofmt import go_compact_text
+
+                raise Unsupported("marshal unsupported for type clientv3.LeaseRevokeResponse ({"
+                                  + go_compact_text(_response(args).header) + "})")
             if kind in _PB_HEADER_ONLY:
                 return _response(args).header.SerializeToString().decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
             raise Unsupported

@@ -14,6 +14,7 @@ import unicodedata
 
 __all__ = [
     "go_bytes_str",
+    "go_compact_text",
     "go_duration",
     "go_json_bytes",
     "go_json_string",
@@ -130,6 +131,14 @@ def go_json_string(data: bytes | str) -> str:
 def go_json_bytes(data: bytes) -> str:
     """Encode a Go ``[]byte`` as ``encoding/json`` does: a standard base64 string."""
     return '"' + base64.b64encode(data).decode("ascii") + '"'
+
+
+def go_compact_text(msg: object) -> str:
+    """gogo's ``String()`` (compact text format) of a message with scalar fields: ``a:1 b:2 `` (trailing space)."""
+    out = []
+    for field, value in msg.ListFields():  # type: ignore[attr-defined]
+        out.append(f"{field.name}:{value} ")
+    return "".join(out)
 
 
 def go_slice(items: list[str]) -> str:

@@ -172,10 +172,11 @@ def endpoint_hashkv(hashes: list[tuple[str, Any]]) -> str:
 
 
 def endpoint_health(results: list[dict[str, Any]]) -> str:
-    """Healthy endpoints only (unhealthy ones go to stderr, see ``endpoint_health_errors``)."""
+    """etcdctl 3.4 writes every health line to stderr; this renders them (the command routes them)."""
     return "".join(
-        f"{h['endpoint']} is healthy: successfully committed proposal: took = {h['took']}\n"
-        for h in results if not h.get("error")
+        f"{h['endpoint']} is healthy: successfully committed proposal: took = {h['took']}\n" if not h.get("error")
+        else f"{h['endpoint']} is unhealthy: failed to commit proposal: {h['error']}\n"
+        for h in results
     )
 
 

@@ -1,0 +1,117 @@
+"""member, endpoint, alarm, defrag, move-leader, snapshot save: etcdkit vs etcdctl on the same server."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from etcdkit.testing import free_port
+from tests.e2e.ctl_harness import Result, Tools, assert_same, normalise_took
+
+FORMATS = ["simple", "json", "fields", "protobuf", "table"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("args", [["member", "list"], ["endpoint", "status"], ["endpoint", "hashkv"],
+                                  ["endpoint", "hashkv", "--rev=1"], ["endpoint", "status", "--cluster"],
+                                  ["endpoint", "hashkv", "--cluster"], ["alarm", "list"], ["member", "list", "--hex"]],
+                         ids=" ".join)
+def test_cluster_reads(tools: Tools, args: list[str], fmt: str) -> None:
+    assert_same(*tools.pair([*args, "-w", fmt]))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_endpoint_health(tools: Tools, fmt: str) -> None:
+    def norm(x: bytes) -> bytes:  # the measured time also changes table column widths
+        return re.sub(rb"-+", b"-", re.sub(rb" +", b" ", normalise_took(x)))
+
+    assert_same(*tools.pair(["endpoint", "health", "-w", fmt]), norm)
+    assert_same(*tools.pair(["endpoint", "health", "--cluster", "-w", fmt]), norm)
+
+
+def test_endpoint_unreachable(tools: Tools) -> None:
+    args = ["--endpoints", f"{tools.endpoint},127.0.0.1:1", "--command-timeout=1s", "endpoint"]
+    assert_same(*tools.pair([*args, "health"]), normalise_took)
+    assert_same(*tools.pair([*args, "status"]))
+    assert_same(*tools.pair([*args, "hashkv"]))
+
+
+def test_alarm_disarm(tools: Tools) -> None:
+    for fmt in ("simple", "json", "protobuf"):
+        assert_same(*tools.pair(["alarm", "disarm", "-w", fmt]))
+
+
+def test_defrag(tools: Tools) -> None:
+    assert_same(*tools.pair(["defrag"]))
+    assert_same(*tools.pair(["defrag", "--cluster"]))
+
+
+def test_move_leader_errors(tools: Tools) -> None:
+    assert_same(*tools.pair(["move-leader", "1234"]))
+    member = tools.ctl("member", "list").stdout.split(b",")[0].decode()
+    assert_same(*tools.pair(["move-leader", member]))
+
+
+def _scrub_id(r: Result, member_id: str) -> Result:
+    pat = re.compile(rb"\b" + member_id.encode() + rb"\b|\b" + str(int(member_id, 16)).encode() + rb"\b")
+    return Result(pat.sub(b"ID", r.stdout), pat.sub(b"ID", r.stderr), r.rc)
+
+
+def _learner_id(tools: Tools, name: str) -> str:
+    for line in tools.ctl("member", "list").stdout.splitlines():
+        fields = line.split(b", ")
+        if fields[4:5] == [b""] and fields[-1] == b"true":
+            return fields[0].decode()
+    raise AssertionError(f"learner {name} not found")
+
+
+def test_member_add_fields_unsupported(tools: Tools) -> None:
+    peer = f"http://127.0.0.1:{free_port()}"
+    assert_same(*tools.pair(["member", "add", "n", f"--peer-urls={peer}", "-w", "fields"]))
+    assert b"unstarted" not in tools.ctl("member", "list").stdout
+
+
+@pytest.mark.parametrize("fmt", ["simple", "json"])
+def test_member_lifecycle(tools: Tools, fmt: str) -> None:
+    """Each tool adds the same learner, updates, fails to promote it and removes it; only its ID differs."""
+    peer = f"http://127.0.0.1:{free_port()}"
+    peer2 = f"http://127.0.0.1:{free_port()}"
+    results: list[list[Result]] = []
+    for tool in ("etcdctl", "etcdkit"):
+        out = [tools.run(tool, ["member", "add", "learner1", "--learner", f"--peer-urls={peer}", "-w", fmt])]
+        mid = _learner_id(tools, "learner1")
+        out.append(tools.run(tool, ["member", "list", "-w", fmt]))
+        out.append(tools.run(tool, ["member", "update", mid, f"--peer-urls={peer2}", "-w", fmt]))
+        out.append(tools.run(tool, ["member", "promote", mid, "-w", fmt]))
+        out.append(tools.run(tool, ["member", "remove", mid, "-w", fmt]))
+        out.append(tools.run(tool, ["member", "remove", mid, "-w", fmt]))
+        results.append([_scrub_id(r, mid) for r in out])
+    rev = re.compile(rb'"revision":\d+|"Revision" : \d+')
+    # the server lists members from a map: their order (and so ETCD_INITIAL_CLUSTER's) varies per call
+    cluster = re.compile(rb'ETCD_INITIAL_CLUSTER="([^"]*)"')
+
+    def norm(x: bytes) -> bytes:
+        x = cluster.sub(lambda m: b'ETCD_INITIAL_CLUSTER="' + b",".join(sorted(m.group(1).split(b","))) + b'"', x)
+        return b"\n".join(sorted(rev.sub(b"REV", x).split(b"\n"))) if fmt == "simple" else rev.sub(b"REV", x)
+
+    for a, b in zip(*results, strict=True):
+        assert_same(a, b, norm)
+
+
+def test_member_add_bad_urls(tools: Tools) -> None:
+    assert_same(*tools.pair(["member", "add", "x", "--peer-urls=notaurl"]))
+    assert_same(*tools.pair(["member", "promote", "1234"]))
+    assert_same(*tools.pair(["member", "update", "1234", "--peer-urls=http://127.0.0.1:1"]))
+
+
+def test_snapshot_save(tools: Tools, tmp_path: Path) -> None:
+    a = tools.run("etcdctl", ["snapshot", "save", str(tmp_path / "a.db")])
+    b = tools.run("etcdkit", ["snapshot", "save", str(tmp_path / "a.db")])
+    assert_same(a, b)
+    assert (tmp_path / "a.db").stat().st_size > 0
+    assert not (tmp_path / "a.db.part").exists()
+    assert_same(*tools.pair(["snapshot", "save", str(tmp_path / "missing" / "x.db")]))
+    assert_same(*tools.pair(["--endpoints", f"{tools.endpoint},{tools.endpoint}", "snapshot", "save",
+                             str(tmp_path / "b.db")]))
