@@ -67,13 +67,7 @@ def _learner_id(tools: Tools, name: str) -> str:
     raise AssertionError(f"learner {name} not found")
 
 
-def test_member_add_fields_unsupported(tools: Tools) -> None:
-    peer = f"http://127.0.0.1:{free_port()}"
-    assert_same(*tools.pair(["member", "add", "n", f"--peer-urls={peer}", "-w", "fields"]))
-    assert b"unstarted" not in tools.ctl("member", "list").stdout
-
-
-@pytest.mark.parametrize("fmt", ["simple", "json"])
+@pytest.mark.parametrize("fmt", ["simple", "json", "fields"])
 def test_member_lifecycle(tools: Tools, fmt: str) -> None:
     """Each tool adds the same learner, updates, fails to promote it and removes it; only its ID differs."""
     peer = f"http://127.0.0.1:{free_port()}"

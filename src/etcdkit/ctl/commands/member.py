@@ -53,8 +53,6 @@ def add(ctx: Context) -> int:
         raise CtlError(EXIT_BAD_ARGS, "member peer urls not provided")
     urls = peer_urls.split(",")
     _check_urls(urls)
-    if ctx.display.format == "fields":  # etcdctl refuses before sending anything
-        raise CtlError(4, "fields not supported as output format")
     req = rpc_pb2.MemberAddRequest(peerURLs=urls, isLearner=ctx.values["learner"])
     resp = ctx.conn().unary("Cluster", "MemberAdd", req)
     ctx.print("member_add", resp)
