@@ -49,10 +49,11 @@ class Settings:
 class RpcFailure(Exception):
     """An RPC failed; ``text`` is etcdctl's rendering of the error, ``code`` the gRPC status."""
 
-    def __init__(self, text: str, code: grpc.StatusCode | None = None) -> None:
+    def __init__(self, text: str, code: grpc.StatusCode | None = None, exit_code: int = 1) -> None:
         super().__init__(text)
         self.text = text
         self.code = code
+        self.exit_code = exit_code
 
 
 def go_code_name(code: grpc.StatusCode) -> str:
@@ -192,7 +193,11 @@ class Connection:
 
         self._authenticated = True
         user, password = self.settings.user, self.settings.password
-        resp = self.unary("Auth", "Authenticate", rpc_pb2.AuthenticateRequest(name=user, password=password))
+        try:
+            resp = self.unary("Auth", "Authenticate", rpc_pb2.AuthenticateRequest(name=user, password=password))
+        except RpcFailure as exc:
+            exc.exit_code = 2  # etcdctl fails to build its client: ExitBadConnection
+            raise
         self._metadata = [("token", resp.token)]
 
     def unary(self, service: str, method: str, request: Any, timeout: float | None = -1.0) -> Any:

@@ -112,9 +112,7 @@ class Context:
                 self.err(f"{_env_name(f.name)}={self._flag_text(f.name, f.kind)}\n")
         _ = self.display
         user, password = v["user"], v["password"]
-        if user and ":" in user:
-            if password:
-                raise CtlError(EXIT_ERROR, "Password already set via --user")
+        if user and ":" in user and not password:  # with --password, --user is taken whole
             user, password = user.split(":", 1)
         elif user and not password:
             import getpass
@@ -150,12 +148,17 @@ class Context:
         """The shared connection (or a new one to ``endpoint``)."""
         from etcdkit.ctl._conn import Connection
 
+        from etcdkit.ctl._conn import RpcFailure
+
         settings = self.settings()
-        if endpoint is not None:
-            return Connection(settings, endpoint)
-        if self._conn is None:
-            self._conn = Connection(settings)
-        return self._conn
+        conn = Connection(settings, endpoint) if endpoint is not None else self._conn or Connection(settings)
+        if endpoint is None:
+            self._conn = conn
+        try:
+            conn.authenticate()  # like clientv3.New: a bad user/password fails the client (exit 2)
+        except RpcFailure as exc:
+            raise CtlError(exc.exit_code, exc.text) from None
+        return conn
 
     def close(self) -> None:
         if self._conn is not None:

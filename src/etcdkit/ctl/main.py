@@ -98,6 +98,6 @@ def _main(argv: list[str]) -> int:
 
             traceback.print_exc()
         _write("err", f"Error: {getattr(exc, 'text', None) or exc}\n")
-        return 1
+        return int(getattr(exc, "exit_code", 1))
     finally:
         ctx.close()

@@ -215,6 +215,8 @@ def role_grant_permission(role: str, resp: Any) -> str:
 def role_revoke_permission(role: str, key: str, end: str, resp: Any) -> str:
     if not end:
         return f"Permission of key {key} is revoked from role {role}\n"
+    if end == "\x00":
+        return f"Permission of range [{key}, <open ended> is revoked from role {role}\n"
     return f"Permission of range [{key}, {end}) is revoked from role {role}\n"
 
 
