@@ -94,6 +94,11 @@ class Display:
         if fmt == "protobuf":
             if kind in _PB_KINDS:
                 return _response(args).SerializeToString().decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
+            if kind == "watch":  # etcdctl rebuilds a WatchResponse from clientv3's (no watch_id)
+                resp = _response(args)
+                msg = type(resp)(header=resp.header, events=resp.events, compact_revision=resp.compact_revision,
+                                 canceled=resp.canceled, created=resp.created)
+                return msg.SerializeToString().decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
             if kind == "revoke":  # etcdctl: the clientv3 wrapper has no Marshal method
                 from etcdkit.ctl.printers._gofmt import go_compact_text
 
