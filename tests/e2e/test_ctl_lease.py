@@ -51,7 +51,7 @@ def test_timetolive_and_revoke(tools: Tools, fmt: str) -> None:
             continue
         # remaining TTL may tick between the two runs
         ttl = re.compile(rb'remaining\(\d+s\)|"TTL" : \d+|"ttl":\d+')
-        assert_same(a, b, lambda x: ttl.sub(b"TTL", x))
+        assert_same(a, b, lambda x, ttl=ttl: ttl.sub(b"TTL", x))
     a, b = tools.pair(["lease", "revoke", lease, "-w", fmt], setup=None)
     if fmt in ("simple", "json", "fields"):  # the first revoke wins, the second finds no lease
         assert a.rc == 0 and (fmt != "simple" or a.stdout == f"lease {lease} revoked\n".encode())

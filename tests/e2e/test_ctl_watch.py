@@ -176,7 +176,7 @@ def test_lock_exec(tools: Tools) -> None:
     assert outs[0] == outs[1]
     assert outs[0][0] == b"key=mylock/LEASE rev=yes\n"
     fail = [tools.run(t, ["lock", "mylock", "false"]) for t in ("etcdctl", "etcdkit")]
-    assert [(r.stdout, r.stderr, r.rc) for r in fail][0] == [(r.stdout, r.stderr, r.rc) for r in fail][1]
+    assert (fail[0].stdout, fail[0].stderr, fail[0].rc) == (fail[1].stdout, fail[1].stderr, fail[1].rc)
 
 
 def test_lock_hold_and_release(tools: Tools) -> None:

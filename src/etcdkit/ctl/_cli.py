@@ -10,13 +10,13 @@ message. ``render_help`` prints etcdctl's help template through Go's tabwriter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from etcdkit.ctl._spec import ROOT, Command, Flag
-from etcdkit.ctl.printers._layout import tabwriter
 
-__all__ = ["Invocation", "UsageError", "find", "flag_value", "parse", "parse_flags", "render_help", "stock_usage", "suggest"]
+__all__ = [
+    "Invocation", "UsageError", "find", "flag_value", "parse", "parse_flags", "render_help", "stock_usage", "suggest",
+]
 
 VERSION = "3.4.23"
 API_VERSION = "3.4"
@@ -32,16 +32,17 @@ class UsageError(Exception):
         self.show_usage = show_usage
 
 
-@dataclass
 class Invocation:
     """Result of parsing: the command, its flag values, positional args and which flags were set."""
 
-    command: Command
-    values: dict[str, Any]
-    args: list[str]
-    changed: set[str] = field(default_factory=set)
-    args_len_at_dash: int = -1
-    help: bool = False
+    def __init__(self, command: Command, values: dict[str, Any], args: list[str], changed: set[str] | None = None,
+                 args_len_at_dash: int = -1, help: bool = False) -> None:
+        self.command = command
+        self.values = values
+        self.args = args
+        self.changed = changed if changed is not None else set()
+        self.args_len_at_dash = args_len_at_dash
+        self.help = help
 
 
 def _all_flags(cmd: Command) -> list[Flag]:
@@ -316,6 +317,8 @@ def _leaves(cmd: Command, prefix: str) -> list[tuple[str, str]]:
 
 def render_help(cmd: Command, with_help_flag: bool = True) -> str:
     """etcdctl's help/usage template for ``cmd`` (what ``--help`` and flag errors print)."""
+    from etcdkit.ctl.printers._layout import tabwriter
+
     path = cmd.path()
     name = " ".join(path) if path else "etcdctl"
     args_part = cmd.use.split(" ", 1)[1] if " " in cmd.use else ""

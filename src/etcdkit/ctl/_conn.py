@@ -13,37 +13,33 @@ metadata on every call.
 
 from __future__ import annotations
 
-import datetime
-import json
-import ssl
 import sys
-import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 
-from etcdkit.api.errors import by_message
-
 __all__ = ["Connection", "RpcFailure", "Settings", "go_code_name"]
 
 
-@dataclass(frozen=True)
 class Settings:
-    """Connection settings taken from the global flags (times in seconds)."""
+    """Connection settings taken from the global flags (times in seconds). Treat as immutable."""
 
-    endpoints: list[str] = field(default_factory=lambda: ["127.0.0.1:2379"])
-    dial_timeout: float = 2.0
-    command_timeout: float = 5.0
-    keepalive_time: float = 2.0
-    keepalive_timeout: float = 6.0
-    insecure_transport: bool = True
-    insecure_skip_tls_verify: bool = False
-    cacert: str = ""
-    cert: str = ""
-    key: str = ""
-    user: str = ""
-    password: str = ""
+    def __init__(self, endpoints: list[str] | None = None, dial_timeout: float = 2.0, command_timeout: float = 5.0,
+                 keepalive_time: float = 2.0, keepalive_timeout: float = 6.0, insecure_transport: bool = True,
+                 insecure_skip_tls_verify: bool = False, cacert: str = "", cert: str = "", key: str = "",
+                 user: str = "", password: str = "") -> None:
+        self.endpoints = endpoints or ["127.0.0.1:2379"]
+        self.dial_timeout = dial_timeout
+        self.command_timeout = command_timeout
+        self.keepalive_time = keepalive_time
+        self.keepalive_timeout = keepalive_timeout
+        self.insecure_transport = insecure_transport
+        self.insecure_skip_tls_verify = insecure_skip_tls_verify
+        self.cacert = cacert
+        self.cert = cert
+        self.key = key
+        self.user = user
+        self.password = password
 
 
 class RpcFailure(Exception):
@@ -75,6 +71,12 @@ def _strip_scheme(ep: str) -> tuple[str, bool]:
     return ep, False
 
 
+def _message_class(desc: Any) -> Any:
+    from google.protobuf import message_factory
+
+    return message_factory.GetMessageClass(desc)
+
+
 class Connection:
     """A lazily dialled channel to the first endpoint, with etcdctl's error rendering."""
 
@@ -83,7 +85,7 @@ class Connection:
         self.endpoint = endpoint if endpoint is not None else settings.endpoints[0]
         self._channel: grpc.Channel | None = None
         self._metadata: list[tuple[str, str]] = []
-        self._client_id = str(uuid.uuid4())
+        self._client_id = ""
         self._authenticated = False
 
     # -- channel ---------------------------------------------------------------------------------------------
@@ -95,6 +97,8 @@ class Connection:
         cert = open(s.cert, "rb").read() if s.cert else None  # noqa: SIM115
         key = open(s.key, "rb").read() if s.key else None  # noqa: SIM115
         if s.insecure_skip_tls_verify and root is None:
+            import ssl
+
             host, _, port = target.rpartition(":")
             root = ssl.get_server_certificate((host, int(port))).encode()
         return grpc.ssl_channel_credentials(root_certificates=root, private_key=key, certificate_chain=cert)
@@ -125,6 +129,28 @@ class Connection:
             self._channel.close()
             self._channel = None
 
+    def method(self, service: str, method: str) -> Any:
+        """A unary-unary callable for ``service.method`` without importing the generated ``*_grpc`` modules
+        (they cost ~15 ms of start-up); streaming RPCs go through ``stub``."""
+        key = (service, method)
+        cache = self.__dict__.setdefault("_methods", {})
+        if key not in cache:
+            import importlib
+
+            pkg, modname = {"Lock": ("v3lockpb", "v3lock_pb2"), "Election": ("v3electionpb", "v3election_pb2")}.get(
+                service, ("etcdserverpb", "rpc_pb2")
+            )
+            mod = importlib.import_module(f"etcdkit.api.pb.{modname}")
+            desc = mod.DESCRIPTOR.services_by_name[service].methods_by_name[method]
+            req_cls = _message_class(desc.input_type)
+            resp_cls = _message_class(desc.output_type)
+            cache[key] = self.channel.unary_unary(
+                f"/{pkg}.{service}/{method}",
+                request_serializer=req_cls.SerializeToString,
+                response_deserializer=resp_cls.FromString,
+            )
+        return cache[key]
+
     def stub(self, name: str) -> Any:
         """A stub by service name: KV, Watch, Lease, Cluster, Maintenance, Auth, Lock, Election."""
         from etcdkit.api.pb import rpc_pb2_grpc
@@ -154,6 +180,8 @@ class Connection:
 
     def render(self, err: grpc.RpcError, warn: bool = True) -> RpcFailure:
         """Turn a gRPC error into ``RpcFailure`` with etcdctl's text; log the clientv3 warning if ``warn``."""
+        from etcdkit.api.errors import by_message
+
         code = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
         details = (err.details() if hasattr(err, "details") else str(err)) or ""
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -171,6 +199,12 @@ class Connection:
 
     def warn(self, error: str) -> None:
         """Write clientv3's ``retrying of unary invoker failed`` line (zap JSON) to stderr."""
+        import datetime
+        import json
+        import uuid
+
+        if not self._client_id:
+            self._client_id = str(uuid.uuid4())
         ts = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         target, _ = _strip_scheme(self.settings.endpoints[0])
         line = (
@@ -203,7 +237,7 @@ class Connection:
     def unary(self, service: str, method: str, request: Any, timeout: float | None = -1.0) -> Any:
         """Run one unary RPC; deadline: the command timeout by default, ``timeout`` seconds, or none if None."""
         self.authenticate()
-        fn = getattr(self.stub(service), method)
+        fn = self.method(service, method)
         try:
             return fn(
                 request,

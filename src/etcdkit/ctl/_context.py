@@ -8,6 +8,7 @@ the settings under ``--debug``, validates ``--write-out`` and only then dials.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import sys
@@ -99,10 +100,8 @@ class Context:
                 capnslog("C", "pkg/flags", f'conflicting environment variable "{env}" is shadowed by '
                          "corresponding command-line flag (either unset environment variable or disable flag)")
                 raise CtlError(EXIT_ERROR, None)
-            try:
+            with contextlib.suppress(ValueError):  # etcdctl ignores unparsable env values
                 self.values[f.name] = flag_value(f, os.environ[env])
-            except ValueError:
-                pass
         for key, val in os.environ.items():
             if key.startswith("ETCDCTL_") and key not in used and key != "ETCDCTL_API":
                 capnslog("W", "pkg/flags", f"unrecognized environment variable {key}={val}")
@@ -135,7 +134,7 @@ class Context:
         return self._settings
 
     def _flag_text(self, name: str, kind: str) -> str:
-        val = self.values.get(name)
+        val: Any = self.values.get(name)
         if kind == "bool":
             return "true" if val else "false"
         if kind == "duration":
@@ -146,9 +145,7 @@ class Context:
 
     def conn(self, endpoint: str | None = None) -> Connection:
         """The shared connection (or a new one to ``endpoint``)."""
-        from etcdkit.ctl._conn import Connection
-
-        from etcdkit.ctl._conn import RpcFailure
+        from etcdkit.ctl._conn import Connection, RpcFailure
 
         settings = self.settings()
         conn = Connection(settings, endpoint) if endpoint is not None else self._conn or Connection(settings)

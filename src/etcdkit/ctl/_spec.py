@@ -7,35 +7,40 @@ under ``etcdkit.ctl.commands`` and is imported only when the command runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 __all__ = ["GLOBAL_FLAGS", "ROOT", "Command", "Flag"]
 
 
-@dataclass(frozen=True)
 class Flag:
-    """One pflag flag. ``kind`` is bool/string/int/uint/duration/strings; ``default`` is the raw default text."""
+    """One pflag flag. ``kind`` is bool/string/int/uint/duration/strings; ``default`` is the raw default text.
 
-    name: str
-    kind: str
-    default: str
-    help: str
-    short: str = ""
-    hidden: bool = False
+    A plain class rather than a dataclass: importing ``dataclasses`` costs ~10 ms of CLI start-up.
+    """
+
+    __slots__ = ("default", "help", "hidden", "kind", "name", "short")
+
+    def __init__(self, name: str, kind: str, default: str, help: str, short: str = "", hidden: bool = False) -> None:
+        self.name = name
+        self.kind = kind
+        self.default = default
+        self.help = help
+        self.short = short
+        self.hidden = hidden
 
 
-@dataclass
 class Command:
     """A cobra command: ``use`` is its Use line, ``children`` its sub-commands (sorted by name when shown)."""
 
-    use: str
-    short: str
-    long: str = ""
-    flags: list[Flag] = field(default_factory=list)
-    persistent: list[Flag] = field(default_factory=list)
-    handler: str = ""
-    children: list[Command] = field(default_factory=list)
-    parent: Command | None = None
+    def __init__(self, use: str, short: str, long: str = "", flags: list[Flag] | None = None,
+                 persistent: list[Flag] | None = None, handler: str = "", children: list[Command] | None = None,
+                 parent: Command | None = None) -> None:
+        self.use = use
+        self.short = short
+        self.long = long
+        self.flags = flags or []
+        self.persistent = persistent or []
+        self.handler = handler
+        self.children = children or []
+        self.parent = parent
 
     @property
     def name(self) -> str:
@@ -88,7 +93,8 @@ GLOBAL_FLAGS: list[Flag] = [
     Flag("keepalive-time", "duration", "2s", "keepalive time for client connections"),
     Flag("keepalive-timeout", "duration", "6s", "keepalive timeout for client connections"),
     _s("key", "", "identify secure client using this TLS key file"),
-    _s("password", "", "password for authentication (if this option is used, --user option shouldn't include password)"),
+    _s("password", "",
+       "password for authentication (if this option is used, --user option shouldn't include password)"),
     _s("user", "", "username[:password] for authentication (prompt if password is not supplied)"),
     _s("write-out", "simple", "set the output format (fields, json, protobuf, simple, table)", "w"),
 ]
@@ -131,7 +137,8 @@ def _cmd(use: str, short: str, handler: str = "", *flags: Flag, long: str = "", 
 
 def _perm_flags(verb: str) -> list[Flag]:
     return [
-        _b("from-key", f"{verb} a permission of keys that are greater than or equal to the given key using byte compare"),
+        _b("from-key",
+           f"{verb} a permission of keys that are greater than or equal to the given key using byte compare"),
         _b("prefix", f"{verb} a prefix permission"),
     ]
 
@@ -218,7 +225,8 @@ def _build() -> Command:
                  _s("wal-dir", "", "Path to the WAL directory (use --data-dir if none given)")),
             _cmd("status <filename>", "Gets backend snapshot status of a given file", "snapshot:status",
                  long=_STATUS_LONG.format("hash, revision, total keys, total size"))]),
-        _cmd("make-mirror [options] <destination>", "Makes a mirror at the destination etcd cluster", "misc:unsupported",
+        _cmd("make-mirror [options] <destination>", "Makes a mirror at the destination etcd cluster",
+             "misc:unsupported",
              _s("dest-cacert", "", "Verify certificates of TLS enabled secure servers using this CA bundle"),
              _s("dest-cert", "", "Identify secure client using this TLS certificate file for the destination cluster"),
              _b("dest-insecure-transport", "Disable transport security for client connections", default="true"),

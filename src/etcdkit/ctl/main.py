@@ -92,7 +92,7 @@ def _main(argv: list[str]) -> int:
         if exc.message is not None:
             _write("err", f"Error: {exc.message}\n")
         return exc.code
-    except Exception as exc:  # noqa: BLE001 - users see etcdctl-style errors, tracebacks only with --debug
+    except Exception as exc:
         if debug:
             import traceback
 

@@ -9,7 +9,7 @@ with etcdctl's message.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["GoPanicError", "argify", "go_unquote", "parse_compare"]
 
@@ -111,7 +111,7 @@ def parse_compare(line: str) -> Any:
         raise ValueError(f"malformed comparison: {line} (unknown target {target})")
     if op not in _RESULTS:
         raise GoPanicError("Unknown result op")
-    cmp = rpc_pb2.Compare(key=os.fsencode(key), result=_RESULTS[op], target=_TARGETS[target])
+    cmp = rpc_pb2.Compare(key=os.fsencode(key), result=cast(Any, _RESULTS[op]), target=cast(Any, _TARGETS[target]))
     t = _TARGETS[target]
     try:
         if t == 0:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, cast
 
 from etcdkit.api.keys import FROM_KEY, prefix_end
 from etcdkit.ctl._context import Context
@@ -217,7 +217,7 @@ def role_grant_permission(ctx: Context) -> int:
         raise CtlError(EXIT_BAD_ARGS, f"invalid permission type: {ctx.args[1]}")
     key, end = _perm_range(ctx, ctx.args[2:])
     req = rpc_pb2.AuthRoleGrantPermissionRequest(
-        name=ctx.args[0], perm=auth_pb2.Permission(permType=perm_type, key=key, range_end=end))
+        name=ctx.args[0], perm=auth_pb2.Permission(permType=cast(Any, perm_type), key=key, range_end=end))
     ctx.print("role_grant_permission", ctx.args[0], _call(ctx, "RoleGrantPermission", req))
     return 0
 

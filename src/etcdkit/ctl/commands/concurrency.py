@@ -43,7 +43,7 @@ class _Session:
             for resp in keep_alive_stream(self.conn, self.lease, self.stop):
                 if resp.TTL <= 0:
                     break
-        except Exception:  # noqa: BLE001 - any stream failure means the session is gone
+        except Exception:
             pass
         if not self.stop.is_set():
             self.lost.set()

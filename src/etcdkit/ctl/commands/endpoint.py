@@ -43,7 +43,7 @@ def _check(ctx: Context, ep: str) -> dict[str, Any]:
                              "error": err}
         if h["health"]:
             try:
-                alarms = conn.unary("Maintenance", "Alarm", rpc_pb2.AlarmRequest(action=0))
+                alarms = conn.unary("Maintenance", "Alarm", rpc_pb2.AlarmRequest())
                 if len(alarms.alarms):
                     h["health"] = False
                     h["error"] = "Active Alarm(s): " + "".join(_ALARM_NAMES.get(a.alarm, "UNKNOWN ")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, cast
 
 from etcdkit.api.keys import FROM_KEY, prefix_end
 from etcdkit.ctl._context import Context
@@ -63,18 +63,17 @@ def range_request(ctx: Any) -> Any:
         order = 0
     key, range_end = _key_range(arg_bytes(args[0]), end, v["prefix"], v["from-key"])
     return rpc_pb2.RangeRequest(
-        key=key, range_end=range_end, limit=v["limit"], revision=max(v["rev"], 0), sort_order=order,
-        sort_target=target, serializable=serializable, keys_only=v["keys-only"], count_only=v["count-only"],
+        key=key, range_end=range_end, limit=v["limit"], revision=max(v["rev"], 0), sort_order=cast(Any, order),
+        sort_target=cast(Any, target), serializable=serializable, keys_only=v["keys-only"], count_only=v["count-only"],
     )
 
 
 def get(ctx: Context) -> int:
     req = range_request(ctx)
     resp = ctx.conn().unary("KV", "Range", req)
-    if ctx.values["count-only"]:
-        if ctx.display.format == "simple":
-            ctx.out(f"{resp.count}\n")
-            return 0
+    if ctx.values["count-only"] and ctx.display.format == "simple":  # etcdctl 3.5 extension
+        ctx.out(f"{resp.count}\n")
+        return 0
     if ctx.values["print-value-only"] and ctx.display.format != "simple":
         raise CtlError(EXIT_BAD_ARGS, "print-value-only is only for `--write-out=simple`")
     ctx.print("get", resp)

@@ -13,7 +13,7 @@ __all__ = ["alarm_disarm", "alarm_list", "defrag"]
 def alarm_list(ctx: Context) -> int:
     from etcdkit.api.pb import rpc_pb2
 
-    resp = ctx.conn().unary("Maintenance", "Alarm", rpc_pb2.AlarmRequest(action=0))
+    resp = ctx.conn().unary("Maintenance", "Alarm", rpc_pb2.AlarmRequest())
     ctx.print("alarm", resp)
     return 0
 
@@ -23,11 +23,12 @@ def alarm_disarm(ctx: Context) -> int:
     from etcdkit.api.pb import rpc_pb2
 
     conn = ctx.conn()
-    listed = conn.unary("Maintenance", "Alarm", rpc_pb2.AlarmRequest(action=0))
+    listed = conn.unary("Maintenance", "Alarm", rpc_pb2.AlarmRequest())
     merged = rpc_pb2.AlarmResponse()
     for a in listed.alarms:
         resp = conn.unary("Maintenance", "Alarm",
-                          rpc_pb2.AlarmRequest(action=2, memberID=a.memberID, alarm=a.alarm))
+                          rpc_pb2.AlarmRequest(action=rpc_pb2.AlarmRequest.DEACTIVATE, memberID=a.memberID,
+                                               alarm=a.alarm))
         merged.alarms.extend(resp.alarms)
     if ctx.display.format == "fields" and not merged.HasField("header"):
         ctx.print("alarm", rpc_pb2.AlarmResponse(header=rpc_pb2.ResponseHeader(), alarms=merged.alarms))

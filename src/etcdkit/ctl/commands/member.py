@@ -18,8 +18,8 @@ def _check_urls(urls: list[str]) -> None:
         parts = urlsplit(u.strip())
         if parts.scheme not in ("http", "https", "unix", "unixs"):
             raise CtlError(EXIT_ERROR, f"URL scheme must be http, https, unix, or unixs: {u}")
-        host, sep, port = parts.netloc.rpartition(":")
-        if not sep or not port.isdigit() and port != "":
+        _host, sep, port = parts.netloc.rpartition(":")
+        if not sep or (not port.isdigit() and port != ""):
             raise CtlError(EXIT_ERROR, f'URL address does not have the form "host:port": {u}')
         if parts.path:
             raise CtlError(EXIT_ERROR, f"URL must not contain a path: {u}")

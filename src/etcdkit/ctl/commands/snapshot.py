@@ -46,7 +46,8 @@ def save(ctx: Context) -> int:
     try:
         fh = open(part, "wb")  # noqa: SIM115 - closed in finally
     except OSError as exc:
-        raise CtlError(EXIT_INTERRUPTED, f"could not open {part} (open {part}: {(exc.strerror or '').lower()})") from None
+        reason = (exc.strerror or "").lower()
+        raise CtlError(EXIT_INTERRUPTED, f"could not open {part} (open {part}: {reason})") from None
     _zap("snapshot/v3_snapshot.go:119", "created temporary db file", path=part)
     conn = ctx.conn()
     timeout = settings.command_timeout if "command-timeout" in ctx.inv.changed else None
@@ -101,7 +102,7 @@ def status(ctx: Context) -> int:
         raise CtlError(EXIT_ERROR, "snapshot status is not available: etcdkit.server.storage.snapshot is not installed")
     try:
         st = mod.status(ctx.args[0])
-    except Exception as exc:  # noqa: BLE001 - surfaced as etcdctl does
+    except Exception as exc:
         raise CtlError(EXIT_ERROR, str(exc)) from None
     ctx.print("db_status", dict(st))
     return 0
@@ -122,6 +123,6 @@ def restore(ctx: Context) -> int:
                     initial_cluster_token=v["initial-cluster-token"],
                     initial_advertise_peer_urls=v["initial-advertise-peer-urls"],
                     skip_hash_check=v["skip-hash-check"])
-    except Exception as exc:  # noqa: BLE001 - surfaced as etcdctl does
+    except Exception as exc:
         raise CtlError(EXIT_ERROR, str(exc)) from None
     return 0

@@ -29,7 +29,7 @@ class _Lines:
         line = self.stream.readline()
         if not line.endswith(b"\n"):
             raise CtlError(EXIT_INVALID_INPUT, "EOF")
-        return line.decode("utf-8", "surrogateescape").strip()
+        return str(line.decode("utf-8", "surrogateescape")).strip()
 
 
 def parse_op(line: str) -> Any:

@@ -101,7 +101,8 @@ def watch(ctx: Context) -> int:
     env_key = os.environ.get("ETCDCTL_WATCH_KEY", "")
     env_range = os.environ.get("ETCDCTL_WATCH_RANGE_END", "")
     if not env_key and env_range:
-        raise CtlError(EXIT_BAD_ARGS, f"ETCDCTL_WATCH_KEY is empty but got ETCDCTL_WATCH_RANGE_END={go_quote(env_range)}")
+        raise CtlError(EXIT_BAD_ARGS,
+                       f"ETCDCTL_WATCH_KEY is empty but got ETCDCTL_WATCH_RANGE_END={go_quote(env_range)}")
     if ctx.values["interactive"]:
         return _interactive(ctx, env_key, env_range)
     dash = ctx.inv.args_len_at_dash

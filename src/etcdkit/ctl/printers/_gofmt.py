@@ -8,10 +8,6 @@ here does I/O or imports gRPC.
 
 from __future__ import annotations
 
-import base64
-import math
-import unicodedata
-
 __all__ = [
     "go_bytes_str",
     "go_compact_text",
@@ -38,6 +34,8 @@ _SIMPLE_ESCAPES = {
 
 def _go_printable(ch: str) -> bool:
     """Approximates Go's ``strconv.IsPrint``: letters, marks, numbers, punctuation, symbols and ASCII space."""
+    import unicodedata
+
     if ch == " ":
         return True
     return unicodedata.category(ch)[0] in "LMNPS"
@@ -130,6 +128,8 @@ def go_json_string(data: bytes | str) -> str:
 
 def go_json_bytes(data: bytes) -> str:
     """Encode a Go ``[]byte`` as ``encoding/json`` does: a standard base64 string."""
+    import base64
+
     return '"' + base64.b64encode(data).decode("ascii") + '"'
 
 
@@ -148,6 +148,8 @@ def go_slice(items: list[str]) -> str:
 
 def humanize_bytes(size: int) -> str:
     """``humanize.Bytes``: SI units, e.g. ``20 kB``, ``1.2 MB``, ``25 B``."""
+    import math
+
     if size < 10:
         return f"{size} B"
     sizes = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]

@@ -31,11 +31,11 @@ def _camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
-def _scalar_zero(field: FieldDescriptor, value: Any) -> bool:
+def _scalar_zero(field: Any, value: Any) -> bool:
     return not value
 
 
-def _convert_scalar(field: FieldDescriptor, value: Any) -> Any:
+def _convert_scalar(field: Any, value: Any) -> Any:
     if field.type == FieldDescriptor.TYPE_BYTES:
         return bytes(value)
     return value
@@ -57,11 +57,7 @@ def pb_to_go(msg: Message) -> dict[str, Any]:
                 continue
             member = desc.fields_by_name[which]
             val = getattr(msg, which)
-            inner: Any
-            if member.type == FieldDescriptor.TYPE_MESSAGE:
-                inner = pb_to_go(val)
-            else:
-                inner = _convert_scalar(member, val)
+            inner = pb_to_go(val) if member.type == FieldDescriptor.TYPE_MESSAGE else _convert_scalar(member, val)
             wrapper: dict[str, Any] = {}
             if member.type == FieldDescriptor.TYPE_MESSAGE or not _scalar_zero(member, val):
                 wrapper[_camel(member.name)] = inner  # oneof wrapper structs have no json tags
@@ -76,7 +72,7 @@ def pb_to_go(msg: Message) -> dict[str, Any]:
             else:
                 out[field.name] = [_convert_scalar(field, v) for v in value]
         elif field.type == FieldDescriptor.TYPE_MESSAGE:
-            if msg.HasField(field.name) or field.message_type.full_name in _NON_NULLABLE:
+            if msg.HasField(field.name) or getattr(field.message_type, "full_name", "") in _NON_NULLABLE:
                 out[field.name] = pb_to_go(value)
         elif not _scalar_zero(field, value):
             out[field.name] = _convert_scalar(field, value)
