@@ -275,7 +275,8 @@ def _build() -> Command:
                  *_PERF_FLAGS,
                  _s("load", "s", "The performance check's workload model. Accepted workloads: s(small), m(medium), "
                     "l(large), xl(xLarge)"),
-                 _s("prefix", "/etcdctl-check-perf/", "The prefix for writing the performance check's keys.")),
+                 _s("prefix", "/etcdctl-check-perf/", "The prefix for writing the performance check's keys."),
+                 Flag("duration", "int", "0", "test duration in seconds (etcdkit extension)", hidden=True)),
             _cmd("datascale [options]",
                  "Check the memory usage of holding data for different workloads on a given server endpoint.",
                  "misc:unsupported", *_PERF_FLAGS,

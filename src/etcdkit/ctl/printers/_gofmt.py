@@ -99,7 +99,7 @@ _JSON_HEX = "0123456789abcdef"
 
 def go_json_string(data: bytes | str) -> str:
     """Encode a Go string as ``encoding/json`` does: HTML-safe escaping, invalid UTF-8 as ``\\ufffd``."""
-    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+    text = data if isinstance(data, str) else data.decode("utf-8", "surrogateescape")
     out = ['"']
     for ch in text:
         cp = ord(ch)
