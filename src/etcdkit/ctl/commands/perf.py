@@ -33,8 +33,8 @@ def check_perf(ctx: Context) -> int:
     load = ctx.values["load"]
     if load not in LOADS:
         raise CtlError(EXIT_BAD_FEATURE, f"unknown load option {load}")
-    limit, clients, duration = LOADS[load]
-    duration = float(ctx.values.get("duration") or duration)
+    limit, clients, default_duration = LOADS[load]
+    duration = float(ctx.values.get("duration") or default_duration)
     prefix = os.fsencode(ctx.values["prefix"])
     conn = ctx.conn()
     got = conn.unary("KV", "Range", rpc_pb2.RangeRequest(key=prefix, range_end=prefix_end(prefix), limit=1))
@@ -54,8 +54,9 @@ def check_perf(ctx: Context) -> int:
             try:
                 fut.result()
                 latencies.append(time.monotonic() - started)
-            except Exception as exc:  # noqa: BLE001 - every failure is counted, as etcdctl's report does
-                text = getattr(exc, "details", lambda: str(exc))() or str(exc)
+            except Exception as exc:  # every failure is counted, as etcdctl's report does
+                details = getattr(exc, "details", None)
+                text = (details() if callable(details) else None) or str(exc)
                 errors[text] = errors.get(text, 0) + 1
         inflight.release()
 
