@@ -46,7 +46,7 @@ def defrag(ctx: Context) -> int:
         raise CtlError(EXIT_ERROR, "offline defragmentation (--data-dir) is not supported by etcdkit")
     eps = endpoints(ctx)
     failures = 0
-    tty = sys.stderr.isatty()
+    tty = sys.stdout.isatty() and sys.stderr.isatty()
     for i, ep in enumerate(eps):
         if tty:
             ctx.err(f"\r[{i}/{len(eps)}] defragmenting {ep} ...")

@@ -51,7 +51,7 @@ def save(ctx: Context) -> int:
     _zap("snapshot/v3_snapshot.go:119", "created temporary db file", path=part)
     conn = ctx.conn()
     timeout = settings.command_timeout if "command-timeout" in ctx.inv.changed else None
-    tty = sys.stderr.isatty()
+    tty = sys.stdout.isatty() and sys.stderr.isatty()
     size = 0
     start = time.monotonic()
     try:
