@@ -117,3 +117,30 @@ def test_snapshot_save(tools: Tools, tmp_path: Path) -> None:
     assert_same(*tools.pair(["snapshot", "save", str(tmp_path / "missing" / "x.db")]))
     assert_same(*tools.pair(["--endpoints", f"{tools.endpoint},{tools.endpoint}", "snapshot", "save",
                              str(tmp_path / "b.db")]))
+
+
+def test_snapshot_status(tools: Tools, tmp_path: Path) -> None:
+    pytest.importorskip("etcdkit.server.storage.etcd_snapshot")
+    db = tmp_path / "s.db"
+    tools.ctl("snapshot", "save", str(db))
+    for fmt in FORMATS:
+        assert_same(*tools.pair(["snapshot", "status", str(db), "-w", fmt]))
+    assert_same(*tools.pair(["snapshot", "status"]))
+    assert_same(*tools.pair(["snapshot", "status", str(tmp_path / "nope.db")]))
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a bolt file" * 100)
+    assert_same(*tools.pair(["snapshot", "status", str(junk)]))
+
+
+def test_snapshot_restore(tools: Tools, tmp_path: Path) -> None:
+    pytest.importorskip("etcdkit.server.snapshot")
+    db = tmp_path / "s.db"
+    tools.ctl("snapshot", "save", str(db))
+    assert_same(*tools.pair(["snapshot", "restore"]))
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    assert_same(*tools.pair(["snapshot", "restore", str(db), "--data-dir", str(existing)]))
+    r = tools.run("etcdkit", ["snapshot", "restore", str(db), "--data-dir", str(tmp_path / "restored")])
+    assert r.rc == 0, r
+    assert b'"msg":"restored snapshot"' in r.stderr
+    assert (tmp_path / "restored").is_dir()

@@ -1,14 +1,11 @@
-"""snapshot save (streams Maintenance.Snapshot to ``<file>.part`` then renames, like etcdctl) and
-snapshot status/restore, which delegate to ``etcdkit.server.storage.snapshot`` when that module exists.
-
-The storage module is expected to offer ``status(path) -> {"hash", "revision", "totalKey", "totalSize"}``
-and ``restore(path, *, data_dir, wal_dir, name, initial_cluster, initial_cluster_token,
-initial_advertise_peer_urls, skip_hash_check)``; until it lands both commands exit 1 saying so.
+"""snapshot save (streams Maintenance.Snapshot to ``<file>.part`` then renames, like etcdctl),
+snapshot status (``etcdkit.server.storage.etcd_snapshot.snapshot_status``, the bbolt reader) and
+snapshot restore (``etcdkit.server.snapshot.restore_snapshot``: builds an etcdkit data dir). Both
+storage modules are imported lazily; if absent the commands exit 1 saying so.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -87,42 +84,52 @@ def save(ctx: Context) -> int:
     return 0
 
 
-def _storage() -> Any:
-    try:
-        return importlib.import_module("etcdkit.server.storage.snapshot")
-    except ImportError:
-        return None
-
-
 def status(ctx: Context) -> int:
     if len(ctx.args) != 1:
         raise CtlError(EXIT_BAD_ARGS, "snapshot status requires exactly one argument")
-    mod = _storage()
-    if mod is None or not hasattr(mod, "status"):
-        raise CtlError(EXIT_ERROR, "snapshot status is not available: etcdkit.server.storage.snapshot is not installed")
+    _ = ctx.display  # validates --write-out first, as etcdctl's initDisplayFromCmd
     try:
-        st = mod.status(ctx.args[0])
-    except Exception as exc:
-        raise CtlError(EXIT_ERROR, str(exc)) from None
-    ctx.print("db_status", dict(st))
+        from etcdkit.server.storage.etcd_snapshot import snapshot_status
+    except ImportError:
+        raise CtlError(EXIT_ERROR, "snapshot status is not available: etcdkit.server.storage.etcd_snapshot is "
+                       "not installed") from None
+    path = ctx.args[0]
+    if not os.path.exists(path):
+        raise CtlError(EXIT_ERROR, f"stat {path}: no such file or directory")
+    try:
+        st = snapshot_status(path)
+    except Exception:  # any unreadable file is "invalid database" to etcdctl
+        raise CtlError(EXIT_ERROR, "invalid database") from None
+    ctx.print("db_status", {"hash": st.hash, "revision": st.revision, "totalKey": st.total_keys,
+                            "totalSize": st.total_size})
     return 0
 
 
 def restore(ctx: Context) -> int:
+    """Restore into an etcdkit data dir (``etcdkit serve --data-dir``), via ``etcdkit.server.snapshot``."""
+    from etcdkit.ctl.printers._gofmt import go_quote
+
     if len(ctx.args) != 1:
         raise CtlError(EXIT_BAD_ARGS, "snapshot restore requires exactly one argument")
-    mod = _storage()
-    if mod is None or not hasattr(mod, "restore"):
-        raise CtlError(EXIT_ERROR, "snapshot restore is not available: etcdkit.server.storage.snapshot is not "
-                       "installed")
-    v = ctx.values
-    data_dir = v["data-dir"] or f"{v['name']}.etcd"
     try:
-        mod.restore(ctx.args[0], data_dir=data_dir, wal_dir=v["wal-dir"] or os.path.join(data_dir, "member", "wal"),
-                    name=v["name"], initial_cluster=v["initial-cluster"],
-                    initial_cluster_token=v["initial-cluster-token"],
-                    initial_advertise_peer_urls=v["initial-advertise-peer-urls"],
-                    skip_hash_check=v["skip-hash-check"])
+        from etcdkit.server.snapshot import restore_snapshot
+    except ImportError:
+        raise CtlError(EXIT_ERROR, "snapshot restore is not available: etcdkit.server.snapshot is not "
+                       "installed") from None
+    v = ctx.values
+    path = ctx.args[0]
+    data_dir = v["data-dir"] or f"{v['name']}.etcd"
+    wal_dir = v["wal-dir"] or os.path.join(data_dir, "member", "wal")
+    if os.path.exists(data_dir):
+        raise CtlError(EXIT_ERROR, f"data-dir {go_quote(data_dir)} exists")
+    if not os.path.exists(path):
+        raise CtlError(EXIT_ERROR, f"stat {path}: no such file or directory")
+    where = {"path": path, "wal-dir": wal_dir, "data-dir": data_dir,
+             "snap-dir": os.path.join(data_dir, "member", "snap")}
+    _zap("snapshot/v3_snapshot.go:296", "restoring snapshot", **where)
+    try:
+        restore_snapshot(path, data_dir, skip_hash_check=bool(v["skip-hash-check"]))
     except Exception as exc:
-        raise CtlError(EXIT_ERROR, str(exc)) from None
+        raise CtlError(EXIT_ERROR, str(exc) or type(exc).__name__) from None
+    _zap("snapshot/v3_snapshot.go:309", "restored snapshot", **where)
     return 0
