@@ -15,6 +15,10 @@ from etcdkit.testing import wait_until
 from tests.e2e.ctl_harness import Result, Tools, assert_same, base_env
 
 FORMATS = ["simple", "json", "fields", "protobuf", "table"]
+# remaining TTL may tick between the two runs
+_TTL = re.compile(rb'remaining\(\d+s\)|"TTL" : \d+|"ttl":\d+')
+# the server returns attached keys from a map: their order varies per call
+_KEYS = re.compile(rb'("keys":\[)([^\]]*)(\])|(attached keys\(\[)([^\]]*)(\])')
 
 
 def _grant(tools: Tools, ttl: int = 100) -> str:
@@ -50,13 +54,9 @@ def test_timetolive_and_revoke(tools: Tools, fmt: str) -> None:
             assert (a.rc, a.stderr) == (b.rc, b.stderr)
             continue
         # remaining TTL may tick between the two runs
-        ttl = re.compile(rb'remaining\(\d+s\)|"TTL" : \d+|"ttl":\d+')
-        # the server returns attached keys from a map: their order varies per call
-        keys = re.compile(rb'("keys":\[)([^\]]*)(\])|(attached keys\(\[)([^\]]*)(\])')
-
         def norm(x: bytes) -> bytes:
-            x = ttl.sub(b"TTL", x)
-            x = keys.sub(lambda m: (m.group(1) or m.group(4)) + b",".join(
+            x = _TTL.sub(b"TTL", x)
+            x = _KEYS.sub(lambda m: (m.group(1) or m.group(4)) + b",".join(
                 sorted((m.group(2) or m.group(5)).replace(b" ", b",").split(b","))) + b"]", x)
             return b"\n".join(sorted(x.split(b"\n"))) if fmt == "fields" else x
 
