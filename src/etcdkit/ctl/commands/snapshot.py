@@ -19,7 +19,7 @@ from etcdkit.ctl.printers._gofmt import humanize_bytes
 __all__ = ["restore", "save", "status"]
 
 
-def _zap(caller: str, msg: str, iso: bool = False, **fields: Any) -> None:
+def _zap(caller: str, msg: str, *, iso: bool = False, **fields: Any) -> None:
     now = time.time()
     ts = (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z") if iso else now
     rec = {"level": "info", "ts": ts, "caller": caller, "msg": msg, **fields}
@@ -124,7 +124,7 @@ def restore(ctx: Context) -> int:
         raise CtlError(EXIT_ERROR, f"data-dir {go_quote(data_dir)} exists")
     if not os.path.exists(path):
         raise CtlError(EXIT_ERROR, f"stat {path}: no such file or directory")
-    where = {"path": path, "wal-dir": wal_dir, "data-dir": data_dir,
+    where: dict[str, Any] = {"path": path, "wal-dir": wal_dir, "data-dir": data_dir,
              "snap-dir": os.path.join(data_dir, "member", "snap")}
     _zap("snapshot/v3_snapshot.go:296", "restoring snapshot", **where)
     try:
