@@ -97,6 +97,15 @@ def _print_loop(ctx: Context, req: Any, exec_args: list[str], stop: threading.Ev
             return
 
 
+def _quiet_loop(ctx: Context, req: Any, exec_args: list[str], stop: threading.Event) -> None:
+    """An interactive watcher thread: a stream cancelled because the command is ending is not an error."""
+    try:
+        _print_loop(ctx, req, exec_args, stop)
+    except Exception as exc:
+        if not stop.is_set():
+            ctx.err(f"watch error: {getattr(exc, 'details', lambda: exc)()}\n")
+
+
 def watch(ctx: Context) -> int:
     env_key = os.environ.get("ETCDCTL_WATCH_KEY", "")
     env_range = os.environ.get("ETCDCTL_WATCH_RANGE_END", "")
@@ -167,6 +176,6 @@ def _interactive(ctx: Context, env_key: str, env_range: str) -> int:
             except ValueError as exc:
                 ctx.err(f"Invalid command {line} ({exc})\n")
                 continue
-            threading.Thread(target=_print_loop, args=(ctx, req, exec_args, stop), daemon=True).start()
+            threading.Thread(target=_quiet_loop, args=(ctx, req, exec_args, stop), daemon=True).start()
     finally:
         stop.set()
