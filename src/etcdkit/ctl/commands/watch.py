@@ -103,7 +103,8 @@ def _quiet_loop(ctx: Context, req: Any, exec_args: list[str], stop: threading.Ev
         _print_loop(ctx, req, exec_args, stop)
     except Exception as exc:
         if not stop.is_set():
-            ctx.err(f"watch error: {getattr(exc, 'details', lambda: exc)()}\n")
+            details = getattr(exc, "details", None)
+            ctx.err(f"watch error: {(details() if callable(details) else None) or exc}\n")
 
 
 def watch(ctx: Context) -> int:
