@@ -45,3 +45,12 @@ def test_count_only_extension(tools: Tools) -> None:
     tools.ctl("put", "co/b", "2")
     r = tools.run("etcdkit", ["get", "co/", "--prefix", "--count-only"])
     assert (r.stdout, r.rc) == (b"2\n", 0)
+
+
+def test_auth_status_extension(tools: Tools) -> None:
+    """etcdctl 3.5's ``auth status`` (hidden); etcd 3.4 servers do not implement the RPC."""
+    r = tools.run("etcdkit", ["auth", "status"])
+    if r.rc == 0:
+        assert re.fullmatch(rb"Authentication Status: (true|false)\nAuthRevision: \d+\n", r.stdout), r
+    else:
+        assert b"Unimplemented" in r.stderr and b"Traceback" not in r.stderr, r

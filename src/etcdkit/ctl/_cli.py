@@ -307,6 +307,8 @@ def _flag_usages(flags: list[Flag]) -> str:
 def _leaves(cmd: Command, prefix: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for c in cmd.children:
+        if c.hidden:
+            continue
         name = f"{prefix}{c.name}"
         if c.children:
             out.extend(_leaves(c, name + " "))
@@ -328,7 +330,7 @@ def render_help(cmd: Command, with_help_flag: bool = True) -> str:
         out += f"\nVERSION:\n\t{VERSION}\n"
     if cmd.children:
         out += f"\nAPI VERSION:\n\t{API_VERSION}\n\n\nCOMMANDS:\n"
-        rows = _leaves(cmd, "") if cmd.parent is None else [(c.name, c.short) for c in cmd.children]
+        rows = _leaves(cmd, "") if cmd.parent is None else [(c.name, c.short) for c in cmd.children if not c.hidden]
         out += "".join(f"\t{n}\t{s}\n" for n, s in sorted(rows))
     if cmd.long:
         out += "\nDESCRIPTION:\n" + "".join(f"\t{line}\n" for line in cmd.long.split("\n"))

@@ -32,7 +32,8 @@ class Command:
 
     def __init__(self, use: str, short: str, long: str = "", flags: list[Flag] | None = None,
                  persistent: list[Flag] | None = None, handler: str = "", children: list[Command] | None = None,
-                 parent: Command | None = None) -> None:
+                 parent: Command | None = None, hidden: bool = False) -> None:
+        self.hidden = hidden
         self.use = use
         self.short = short
         self.long = long
@@ -133,6 +134,12 @@ def _cmd(use: str, short: str, handler: str = "", *flags: Flag, long: str = "", 
     for ch in c.children:
         ch.parent = c
     return c
+
+
+def _hidden(cmd: Command) -> Command:
+    """Commands etcdctl 3.4 lacks (added for etcdctl 3.5 users) stay out of help listings."""
+    cmd.hidden = True
+    return cmd
 
 
 def _perm_flags(verb: str) -> list[Flag]:
@@ -246,7 +253,8 @@ def _build() -> Command:
              "concurrency:elect", _b("listen", "observation mode", "l")),
         _cmd("auth <enable or disable>", "Enable or disable authentication", children=[
             _cmd("enable", "Enables authentication", "auth:auth_enable"),
-            _cmd("disable", "Disables authentication", "auth:auth_disable")]),
+            _cmd("disable", "Disables authentication", "auth:auth_disable"),
+            _hidden(_cmd("status", "Returns authentication status", "auth:auth_status"))]),
         _cmd("user <subcommand>", "User related commands", children=[
             _cmd("add <user name or user:password> [options]", "Adds a new user", "auth:user_add",
                  _b("interactive", "Read password from stdin instead of interactive terminal", default="true"),

@@ -11,7 +11,8 @@ from etcdkit.ctl._exit import EXIT_BAD_ARGS, CtlError
 from etcdkit.ctl.commands._args import arg_bytes
 
 __all__ = [
-    "auth_disable", "auth_enable", "role_add", "role_delete", "role_get", "role_grant_permission", "role_list",
+    "auth_disable", "auth_enable", "auth_status", "role_add", "role_delete", "role_get", "role_grant_permission",
+    "role_list",
     "role_revoke_permission", "user_add", "user_delete", "user_get", "user_grant_role", "user_list",
     "user_passwd", "user_revoke_role",
 ]  # fmt: skip
@@ -50,6 +51,15 @@ def auth_disable(ctx: Context) -> int:
     _nargs(ctx, 0, "auth disable command does not accept any arguments")
     _call(ctx, "AuthDisable", rpc_pb2.AuthDisableRequest())
     ctx.out("Authentication Disabled\n")
+    return 0
+
+
+def auth_status(ctx: Context) -> int:
+    """etcdctl 3.5's ``auth status`` (hidden: etcdctl 3.4 has no such command)."""
+    from etcdkit.api.pb import rpc_pb2
+
+    _nargs(ctx, 0, "auth status command does not accept any arguments")
+    ctx.print("auth_status", _call(ctx, "AuthStatus", rpc_pb2.AuthStatusRequest()))
     return 0
 
 

@@ -30,7 +30,7 @@ def bash_script(prog: str = "etcdkit") -> str:
     """A bash completion script for ``prog`` (also loadable by zsh via bashcompinit)."""
     subs, flags = [], []
     for cmd in _walk(ROOT):
-        names = " ".join(sorted(c.name for c in cmd.children if c.name != "help"))
+        names = " ".join(sorted(c.name for c in cmd.children if c.name != "help" and not c.hidden))
         opts = " ".join(sorted({f"--{f.name}" for f in _all_flags(cmd) if not f.hidden}
                                | {f"-{f.short}" for f in _all_flags(cmd) if f.short and not f.hidden} | {"--help"}))
         subs.append(f'  ["{_key(cmd)}"]="{names}"')

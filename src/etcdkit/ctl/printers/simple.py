@@ -14,7 +14,7 @@ from etcdkit.api.keys import prefix_end
 from etcdkit.ctl.printers._gofmt import go_bytes_str, humanize_bytes
 
 __all__ = [
-    "alarm", "auth_disable", "auth_enable", "db_status", "delete", "endpoint_hashkv", "endpoint_health",
+    "alarm", "auth_disable", "auth_enable", "auth_status", "db_status", "delete", "endpoint_hashkv", "endpoint_health",
     "endpoint_status", "get", "grant", "hex_bytes", "keep_alive", "kv", "leases", "member_add", "member_list",
     "member_list_rows", "member_promote", "member_remove", "member_update", "move_leader", "put", "revoke",
     "role_add", "role_delete", "role_get", "role_grant_permission", "role_list", "role_revoke_permission",
@@ -194,6 +194,10 @@ def auth_enable(resp: Any) -> str:
 
 def auth_disable(resp: Any) -> str:
     return "Authentication Disabled\n"
+
+
+def auth_status(resp: Any) -> str:
+    return f"Authentication Status: {_go_bool(resp.enabled)}\nAuthRevision: {resp.authRevision}\n"
 
 
 def role_add(role: str, resp: Any) -> str:
