@@ -210,9 +210,9 @@ class Connection:
         line = (
             '{"level":"warn","ts":"' + ts + '","caller":"clientv3/retry_interceptor.go:62",'
             '"msg":"retrying of unary invoker failed","target":'
-            + json.dumps(f"endpoint://client-{self._client_id}/{target}")
+            + json.dumps(f"endpoint://client-{self._client_id}/{target}", ensure_ascii=False)
             + ',"attempt":0,"error":'
-            + json.dumps(error)
+            + json.dumps(error, ensure_ascii=False)
             + "}\n"
         )
         sys.stderr.write(line)

@@ -19,11 +19,12 @@ from etcdkit.ctl.printers._gofmt import humanize_bytes
 __all__ = ["restore", "save", "status"]
 
 
-def _zap(caller: str, msg: str, *, iso: bool = False, **fields: Any) -> None:
+def _zap(caller: str, msg: str, *, iso: bool = False, level: str = "info", **fields: Any) -> None:
+    """One zap JSON log line as etcdctl's snapshot code writes it (epoch or ISO timestamps, like etcdctl)."""
     now = time.time()
     ts = (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z") if iso else now
-    rec = {"level": "info", "ts": ts, "caller": caller, "msg": msg, **fields}
-    sys.stderr.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    rec = {"level": level, "ts": ts, "caller": caller, "msg": msg, **fields}
+    sys.stderr.write(json.dumps(rec, separators=(",", ":"), ensure_ascii=False) + "\n")
     sys.stderr.flush()
 
 
@@ -73,7 +74,10 @@ def save(ctx: Context) -> int:
         os.fsync(fh.fileno())
     except grpc.RpcError as err:
         fh.close()
-        raise CtlError(EXIT_INTERRUPTED, conn.render(err, warn=False).text) from None
+        text = conn.render(err, warn=False).text
+        _zap("clientv3/maintenance.go:210", "failed to receive from snapshot stream; closing", iso=True,
+             level="warn", error=text)
+        raise CtlError(EXIT_INTERRUPTED, text) from None
     finally:
         fh.close()
     _zap("snapshot/v3_snapshot.go:142", "fetched snapshot", endpoint=conn.endpoint, size=humanize_bytes(size),
