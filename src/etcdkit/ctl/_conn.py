@@ -71,6 +71,20 @@ def _strip_scheme(ep: str) -> tuple[str, bool]:
     return ep, False
 
 
+def _multi_target(endpoints: list[str]) -> str | None:
+    """An ``ipv4:a:p,b:q`` target (gRPC's pick_first fails over between addresses, as clientv3's balancer
+    does) when every endpoint is an IPv4 literal with a port; None otherwise (then the first is used)."""
+    addrs = []
+    for ep in endpoints:
+        hostport, _ = _strip_scheme(ep)
+        host, _, port = hostport.rpartition(":")
+        parts = host.split(".")
+        if not port.isdigit() or len(parts) != 4 or not all(p.isdigit() and int(p) < 256 for p in parts):
+            return None
+        addrs.append(hostport)
+    return "ipv4:" + ",".join(addrs)
+
+
 def _message_class(desc: Any) -> Any:
     from google.protobuf import message_factory
 
@@ -83,6 +97,7 @@ class Connection:
     def __init__(self, settings: Settings, endpoint: str | None = None) -> None:
         self.settings = settings
         self.endpoint = endpoint if endpoint is not None else settings.endpoints[0]
+        self._all = endpoint is None and len(settings.endpoints) > 1
         self._channel: grpc.Channel | None = None
         self._metadata: list[tuple[str, str]] = []
         self._client_id = ""
@@ -108,6 +123,8 @@ class Connection:
         if self._channel is None:
             target, secure = _strip_scheme(self.endpoint)
             s = self.settings
+            if self._all:
+                target = _multi_target(s.endpoints) or target
             options: list[tuple[str, Any]] = [
                 ("grpc.keepalive_time_ms", max(int(s.keepalive_time * 1000), 10_000)),
                 ("grpc.keepalive_timeout_ms", int(s.keepalive_timeout * 1000)),
@@ -206,7 +223,7 @@ class Connection:
         if not self._client_id:
             self._client_id = str(uuid.uuid4())
         ts = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        target, _ = _strip_scheme(self.settings.endpoints[0])
+        target, _ = _strip_scheme(self.endpoint)
         line = (
             '{"level":"warn","ts":"' + ts + '","caller":"clientv3/retry_interceptor.go:62",'
             '"msg":"retrying of unary invoker failed","target":'
