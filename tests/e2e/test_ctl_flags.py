@@ -92,3 +92,8 @@ def test_no_traceback_without_debug(tools: Tools) -> None:
     assert b"Traceback" not in r.stderr
     r = tools.run("etcdkit", ["--debug", "--cacert=/nonexistent/ca.pem", "get", "k"])
     assert b"Traceback" in r.stderr
+
+
+def test_failover_to_second_endpoint(tools: Tools) -> None:
+    tools.ctl("put", "fo/k", "v")
+    assert_same(*tools.pair(["--endpoints", f"127.0.0.1:1,{tools.endpoint}", "get", "fo/k"]))
