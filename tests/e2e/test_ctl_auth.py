@@ -52,6 +52,8 @@ AUTH_CASES = [
     (["role", "revoke-permission", "reader", "k"], _with_user_and_role),
     (["auth", "disable"], _reset),
     (["auth", "enable"], _reset),
+    (["user", "add", "alice"], _reset),  # interactive: two prompts, stdin has one line -> mismatch
+    (["user", "passwd", "alice"], _with_user_and_role),
 ]
 
 
@@ -102,3 +104,8 @@ def test_authenticated_session(tools: Tools) -> None:
     finally:
         tools.ctl("--user=root:rootpw", "auth", "disable")
     assert_same(*tools.pair(["auth", "disable"]))
+
+
+def test_interactive_password_prompts(tools: Tools) -> None:
+    assert_same(*tools.pair(["user", "add", "alice"], stdin=b"pw\npw\n", setup=lambda: _reset(tools)))
+    assert_same(*tools.pair(["user", "passwd", "alice"], stdin=b"pw2\npw2\n", setup=lambda: _with_user_and_role(tools)))

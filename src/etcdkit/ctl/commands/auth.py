@@ -63,16 +63,44 @@ def auth_status(ctx: Context) -> int:
     return 0
 
 
-def _read_password(name: str, interactive: bool) -> str:
+_STTY_ERR = "stty: 'standard input': Inappropriate ioctl for device\n"
+
+
+def _ask(ctx: Context, prompt: str) -> str:
+    """speakeasy's Ask as etcdctl uses it: prompt on stdout, echo off via stty, read a line, newline.
+
+    On a terminal echo really is turned off (termios); otherwise, like etcdctl, the two failing stty
+    calls report on stderr and the line is read from stdin.
+    """
+    ctx.out(prompt)
+    if sys.stdin.isatty():
+        import termios
+
+        fd = sys.stdin.fileno()
+        old = termios.tcgetattr(fd)
+        new = termios.tcgetattr(fd)
+        new[3] &= ~termios.ECHO
+        termios.tcsetattr(fd, termios.TCSADRAIN, new)
+        try:
+            line = sys.stdin.buffer.readline()
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+    else:
+        ctx.err(_STTY_ERR)
+        line = sys.stdin.buffer.readline()
+        ctx.err(_STTY_ERR)
+    ctx.out("\n")
+    return line.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+
+
+def _read_password(ctx: Context, name: str, interactive: bool) -> str:
     if not interactive:
         line = sys.stdin.readline()
         return line.split()[0] if line.split() else ""
-    import getpass
-
-    first = getpass.getpass(f"Password of {name}: ")
-    again = getpass.getpass(f"Type password of {name} again for confirmation: ")
+    first = _ask(ctx, f"Password of {name}: ")
+    again = _ask(ctx, f"Type password of {name} again for confirmation: ")
     if first != again:
-        raise CtlError(EXIT_BAD_ARGS, "given passwords are different.")
+        raise CtlError(EXIT_BAD_ARGS, "given passwords are different")
     return first
 
 
@@ -92,7 +120,7 @@ def user_add(ctx: Context) -> int:
     else:
         user = ctx.args[0]
         if not no_password:
-            password = _read_password(user, bool(v["interactive"]))
+            password = _read_password(ctx, user, bool(v["interactive"]))
     req = rpc_pb2.AuthUserAddRequest(name=user, password=password,
                                      options=auth_pb2.UserAddOptions(no_password=no_password))
     ctx.print("user_add", user, _call(ctx, "UserAdd", req))
@@ -135,7 +163,7 @@ def user_passwd(ctx: Context) -> int:
     from etcdkit.api.pb import rpc_pb2
 
     _nargs(ctx, 1, "user passwd command requires user name as its argument")
-    password = _read_password(ctx.args[0], bool(ctx.values["interactive"]))
+    password = _read_password(ctx, ctx.args[0], bool(ctx.values["interactive"]))
     req = rpc_pb2.AuthUserChangePasswordRequest(name=ctx.args[0], password=password)
     ctx.print("user_change_password", _call(ctx, "UserChangePassword", req))
     return 0
