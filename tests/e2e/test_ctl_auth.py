@@ -101,6 +101,7 @@ def test_authenticated_session(tools: Tools) -> None:
         assert_same(*tools.pair(["--user=nobody:x", "put", "secret/k", "w"]))
         assert_same(*tools.pair(["--user=root:rootpw", "user", "list"]))
         assert_same(*tools.pair(["--user=root:rootpw", "--password=x", "get", "k"]))
+        assert_same(*tools.pair(["--user=root", "get", "secret/k"], stdin=b"rootpw\n"))  # prompted
     finally:
         tools.ctl("--user=root:rootpw", "auth", "disable")
     assert_same(*tools.pair(["auth", "disable"]))

@@ -114,9 +114,9 @@ class Context:
         if user and ":" in user and not password:  # with --password, --user is taken whole
             user, password = user.split(":", 1)
         elif user and not password:
-            import getpass
+            from etcdkit.ctl._prompt import ask_hidden
 
-            password = getpass.getpass("Password: ")
+            password = ask_hidden(self.out, self.err, "Password: ")
         self._settings = Settings(
             endpoints=list(v["endpoints"]),
             dial_timeout=v["dial-timeout"],

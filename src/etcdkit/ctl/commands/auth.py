@@ -8,6 +8,7 @@ from typing import Any, cast
 from etcdkit.api.keys import FROM_KEY, prefix_end
 from etcdkit.ctl._context import Context
 from etcdkit.ctl._exit import EXIT_BAD_ARGS, CtlError
+from etcdkit.ctl._prompt import ask_hidden
 from etcdkit.ctl.commands._args import arg_bytes
 
 __all__ = [
@@ -63,42 +64,12 @@ def auth_status(ctx: Context) -> int:
     return 0
 
 
-_STTY_ERR = "stty: 'standard input': Inappropriate ioctl for device\n"
-
-
-def _ask(ctx: Context, prompt: str) -> str:
-    """speakeasy's Ask as etcdctl uses it: prompt on stdout, echo off via stty, read a line, newline.
-
-    On a terminal echo really is turned off (termios); otherwise, like etcdctl, the two failing stty
-    calls report on stderr and the line is read from stdin.
-    """
-    ctx.out(prompt)
-    if sys.stdin.isatty():
-        import termios
-
-        fd = sys.stdin.fileno()
-        old = termios.tcgetattr(fd)
-        new = termios.tcgetattr(fd)
-        new[3] &= ~termios.ECHO
-        termios.tcsetattr(fd, termios.TCSADRAIN, new)
-        try:
-            line = sys.stdin.buffer.readline()
-        finally:
-            termios.tcsetattr(fd, termios.TCSADRAIN, old)
-    else:
-        ctx.err(_STTY_ERR)
-        line = sys.stdin.buffer.readline()
-        ctx.err(_STTY_ERR)
-    ctx.out("\n")
-    return line.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
-
-
 def _read_password(ctx: Context, name: str, interactive: bool) -> str:
     if not interactive:
         line = sys.stdin.readline()
         return line.split()[0] if line.split() else ""
-    first = _ask(ctx, f"Password of {name}: ")
-    again = _ask(ctx, f"Type password of {name} again for confirmation: ")
+    first = ask_hidden(ctx.out, ctx.err, f"Password of {name}: ")
+    again = ask_hidden(ctx.out, ctx.err, f"Type password of {name} again for confirmation: ")
     if first != again:
         raise CtlError(EXIT_BAD_ARGS, "given passwords are different")
     return first
