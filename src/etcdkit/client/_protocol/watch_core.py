@@ -217,6 +217,11 @@ class WatchCore:
     def stream_open(self) -> bool:
         return self._open
 
+    @property
+    def creating(self) -> int | None:
+        """The watch whose create is in flight (its `created` reply is the next one)."""
+        return self._creating
+
     def live_watches(self) -> int:
         return sum(1 for w in self._watches.values() if w.status is not _Status.DONE)
 
