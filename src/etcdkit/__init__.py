@@ -8,11 +8,11 @@
 Heavy modules (grpc, lmdb) are imported lazily so ``import etcdkit`` stays cheap.
 """
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 # The etcd version whose API and behaviour we mirror (reported by Status and /version).
 ETCD_VERSION = "3.5.0"
-
-from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from etcdkit.client import AsyncClient, Client
