@@ -40,7 +40,12 @@ from etcdkit.client.exceptions import (
     ServerUnavailableError,
     UnavailableError,
 )
-from etcdkit.client.server_errors import InvalidAuthTokenError, error_for_message
+from etcdkit.client.server_errors import (
+    AuthNotEnabledError,
+    InvalidAuthTokenError,
+    UserEmptyError,
+    error_for_message,
+)
 
 __all__ = ["Stubs", "Transport", "map_rpc_error"]
 
@@ -203,9 +208,15 @@ class Transport:
                 try:
                     resp = await stubs.auth.Authenticate(req, timeout=cfg.dial_timeout + (cfg.request_timeout or 10.0))
                 except grpc.RpcError as e:
-                    raise map_rpc_error(e, endpoint) from None
+                    err = map_rpc_error(e, endpoint)
+                    if isinstance(err, AuthNotEnabledError):
+                        # Auth is off on the server: no token needed (yet).
+                        self._tokens[endpoint] = ""
+                        return ()
+                    raise err from None
                 self._tokens[endpoint] = resp.token
-            return (("token", self._tokens[endpoint]),)
+            token = self._tokens[endpoint]
+            return (("token", token),) if token else ()
 
     # --- unary calls ---------------------------------------------------------------
 
@@ -276,7 +287,7 @@ class Transport:
                 return await fn(stubs, remaining, md)
             except grpc.RpcError as e:
                 err = map_rpc_error(e, endpoint)
-                if isinstance(err, InvalidAuthTokenError) and md and not refreshed:
+                if isinstance(err, (InvalidAuthTokenError, UserEmptyError)) and self.config.username and not refreshed:
                     refreshed = True
                     continue
                 raise err from None
