@@ -322,7 +322,13 @@ class WatchHub:
                 if wid is not None and wid in self._watches:
                     self._watches[wid]._created.set()
             actions = self.core.response(resp, time.monotonic())
-            log.debug("watch response id=%d created=%s canceled=%s events=%d -> %s",
-                      r.watch_id, r.created, r.canceled, len(r.events), actions)
+            log.debug(
+                "watch response id=%d created=%s canceled=%s events=%d -> %s",
+                r.watch_id,
+                r.created,
+                r.canceled,
+                len(r.events),
+                actions,
+            )
             self._apply(actions)
             self._wake.set()
