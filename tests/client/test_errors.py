@@ -214,3 +214,10 @@ def test_deadline_versus_cancellation(make_server: Callable[..., ServerProcess])
             assert (await c.get(b"k")).value == b"v"
 
     run(body())
+
+
+def test_go_status_text_in_cancel_reasons_is_understood() -> None:
+    from etcdkit.client import InvalidAuthTokenError
+
+    err = error_for_message("rpc error: code = Unauthenticated desc = etcdserver: invalid auth token")
+    assert isinstance(err, InvalidAuthTokenError)

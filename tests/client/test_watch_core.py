@@ -404,3 +404,16 @@ def test_keepalive_schedule() -> None:
     s2 = KeepAliveSchedule(ttl=3, now=0.0)
     s2.answered(0, 0.1)
     assert s2.check_expired(0.2) and "not found" in (s2.lost_reason or "")
+
+
+def test_create_refused_for_auth_refreshes_token_once() -> None:
+    core = make_core()
+    core.add(WatchSpec(b"k", start_revision=4))
+    core.stream_opened(0.0)
+    denied = WatchResponseIn(-1, hdr(5), created=True, canceled=True, cancel_reason="etcdserver: permission denied")
+    [rc] = core.response(denied, 0.0)
+    assert isinstance(rc, Reconnect) and rc.refresh_auth and not rc.rotate
+    [create] = core.stream_opened(1.0)
+    assert isinstance(create, SendCreate) and create.start_revision == 4
+    [f] = core.response(denied, 1.0)  # still refused with a fresh token: a real permission problem
+    assert isinstance(f, Fail) and type(f.error).__name__ == "PermissionDeniedError"

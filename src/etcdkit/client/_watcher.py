@@ -254,6 +254,7 @@ class WatchHub:
             if rc is None or self._closing:
                 continue
             log.debug("watch stream on %s: reconnecting in %.2fs (%s)", endpoint, rc.delay, rc.reason)
+            self._refresh_token = self._refresh_token or rc.refresh_auth
             tr.report(False)
             if rc.rotate:
                 tr.picker.failed(endpoint, EtcdError(rc.reason))
