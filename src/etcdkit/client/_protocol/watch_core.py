@@ -227,6 +227,9 @@ class WatchCore:
     def live_watches(self) -> int:
         return sum(1 for w in self._watches.values() if w.status is not _Status.DONE)
 
+    def has(self, wid: int) -> bool:
+        return wid in self._watches
+
     def stats(self, wid: int) -> WatchStats:
         w = self._watches[wid]
         w.stats.next_revision = w.next_revision
