@@ -7,6 +7,7 @@ that sequence: no event missed, none repeated, revisions strictly increasing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
 
@@ -251,8 +252,7 @@ def test_network_cut_mid_stream(make_server: Callable[..., ServerProcess], prefi
                         written.append(((await writer.put(prefix + b"k", v)).header.revision, v))
                         if i == 7:
                             proxy.cut()
-                    before = cut
-                    await _wait_for(lambda: w.stats.reconnects > before, 10)
+                    await _wait_for(functools.partial(lambda n: w.stats.reconnects > n, cut), 10)
                     proxy.heal()
                     got += await _collect(w, len(written) - len(got), 30)  # back before the next cut
                 assert got == written
