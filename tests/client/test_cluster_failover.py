@@ -69,3 +69,31 @@ def test_member_killed_watch_and_kv_fail_over(cluster: list[EtcdProcess], prefix
             assert g.value == b"b19" and g.header.revision >= written[-1][0]
 
     run(body())
+
+
+def test_stalled_member_watch_moves_to_another(cluster: list[EtcdProcess], prefix: bytes) -> None:
+    """SIGSTOP the member the watch uses: the stall is detected and the watch moves on, losing nothing."""
+    eps = tuple(m.endpoint for m in cluster)
+    watch_cfg = WatchConfig(progress_interval=0.3, stall_timeout=1.0, backoff_initial=0.05, backoff_max=0.3)
+    cfg = ClientConfig(endpoints=eps, dial_timeout=1.0, request_timeout=5.0, watch=watch_cfg)
+
+    async def body() -> None:
+        async with AsyncClient(cfg) as c:
+            w = await c.watch(prefix, prefix=True)
+            stalled = next(m for m in cluster if m.endpoint == c.endpoint)
+            others = tuple(ep for ep in eps if ep != stalled.endpoint)
+            async with AsyncClient(ClientConfig(endpoints=others, dial_timeout=1.0, request_timeout=5.0)) as writer:
+                written = [((await writer.put(prefix + b"k", b"0")).header.revision, b"0")]
+                assert await _collect(w, 1, 10) == written
+                stalled.pause()
+                try:
+                    for i in range(1, 20):
+                        v = str(i).encode()
+                        written.append((await _put_retrying(writer, prefix + b"k", v), v))
+                    # Delivered while the member is still stopped: the watch left it.
+                    assert await _collect(w, 19, 30) == written[1:]
+                    assert c.endpoint != stalled.endpoint and w.stats.reconnects >= 1
+                finally:
+                    stalled.resume()
+
+    run(body())
