@@ -221,3 +221,73 @@ def test_go_status_text_in_cancel_reasons_is_understood() -> None:
 
     err = error_for_message("rpc error: code = Unauthenticated desc = etcdserver: invalid auth token")
     assert isinstance(err, InvalidAuthTokenError)
+
+
+def _transport_with_fake_endpoints() -> tuple[object, list[str]]:
+    from etcdkit.client import ClientConfig
+    from etcdkit.client._transport import Transport
+
+    tr = Transport(ClientConfig(endpoints=("a:1", "b:2")), lambda state: None)
+    used: list[str] = []
+
+    async def ready(endpoint: str, timeout: float) -> object:
+        used.append(endpoint)
+        return object()
+
+    tr.wait_ready = ready  # type: ignore[assignment,method-assign]
+    return tr, used
+
+
+def test_retry_policy_reads_writes_and_revision_floor() -> None:
+    from types import SimpleNamespace
+
+    from etcdkit.client._transport import Transport
+
+    async def body() -> None:
+        tr, used = _transport_with_fake_endpoints()
+        assert isinstance(tr, Transport)
+
+        async def sent_then_dropped(s: object, t: float | None, md: object) -> object:
+            raise _FakeRpcError(grpc.StatusCode.UNAVAILABLE, "Socket closed")
+
+        with pytest.raises(UnavailableError) as ei:
+            await tr.call(sent_then_dropped, idempotent=False)
+        assert not isinstance(ei.value, ClusterError) and used == ["a:1"]  # a write that may have applied
+        used.clear()
+        with pytest.raises(ClusterError) as ci:
+            await tr.call(sent_then_dropped, idempotent=True)
+        assert used == ["b:2", "a:1"] and set(ci.value.errors) == {"a:1", "b:2"}  # reads try everywhere
+
+        used.clear()
+
+        async def never_sent(s: object, t: float | None, md: object) -> object:
+            raise _FakeRpcError(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses; last error: x")
+
+        with pytest.raises(ClusterError):
+            await tr.call(never_sent, idempotent=False)
+        assert len(used) == 2  # provably unsent: even a write moves on
+
+        used.clear()
+
+        async def no_leader(s: object, t: float | None, md: object) -> object:
+            raise _FakeRpcError(grpc.StatusCode.UNAVAILABLE, wire.NO_LEADER.message)
+
+        with pytest.raises(NoLeaderError):
+            await tr.call(no_leader, idempotent=False)
+        assert len(used) == 1
+
+        revisions = iter([10, 5, 12])
+
+        async def answer(s: object, t: float | None, md: object) -> SimpleNamespace:
+            return SimpleNamespace(revision=next(revisions))
+
+        def rev(r: SimpleNamespace) -> int:
+            return int(r.revision)
+
+        assert (await tr.call(answer, idempotent=True, revision_of=rev)).revision == 10
+        # 5 is below the floor (10): a lagging member; the read moves on and gets 12.
+        assert (await tr.call(answer, idempotent=True, revision_of=rev)).revision == 12
+        assert tr.floor.revision == 12
+        await tr.close()
+
+    run(body())
