@@ -291,3 +291,26 @@ def test_retry_policy_reads_writes_and_revision_floor() -> None:
         await tr.close()
 
     run(body())
+
+
+@pytest.mark.parametrize("bad", ["", "garbage", "127.0.0.1:99999", "host:", ":2379"])
+def test_malformed_endpoints_are_refused_at_construction(bad: str) -> None:
+    with pytest.raises(ValueError):
+        AsyncClient(endpoints=[bad])
+
+
+def test_config_validation() -> None:
+    from etcdkit.client import ClientConfig, WatchConfig
+
+    with pytest.raises(TypeError):
+        ClientConfig(endpoints="127.0.0.1:2379")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        ClientConfig(endpoints=())
+    with pytest.raises(ValueError):
+        ClientConfig(username="u")
+    with pytest.raises(ValueError):
+        TLSConfig(cert_file="c.pem")
+    with pytest.raises(ValueError):
+        WatchConfig(progress_interval=5, stall_timeout=5)
+    cfg = ClientConfig(endpoints=("http://127.0.0.1:2379", "[::1]:2379"))
+    assert cfg.endpoints == ("127.0.0.1:2379", "[::1]:2379")
