@@ -27,7 +27,9 @@ class ScriptedWatch(rpc_pb2_grpc.WatchServicer):
         self.metadata: list[dict[str, str]] = []
 
     async def Watch(
-        self, request_iterator: AsyncIterator[rpc_pb2.WatchRequest], context: grpc.aio.ServicerContext[rpc_pb2.WatchRequest, rpc_pb2.WatchResponse]
+        self,
+        request_iterator: AsyncIterator[rpc_pb2.WatchRequest],
+        context: grpc.aio.ServicerContext[rpc_pb2.WatchRequest, rpc_pb2.WatchResponse],
     ) -> AsyncIterator[rpc_pb2.WatchResponse]:
         self.metadata.append({k: str(v) for k, v in context.invocation_metadata() or ()})
         head = max(HISTORY)
