@@ -24,7 +24,7 @@ from etcdkit.client._base import ClientBase
 from etcdkit.client._convert import header
 from etcdkit.client._protocol.keepalive import KeepAliveSchedule
 from etcdkit.client._transport import Metadata, Stubs, Transport, map_rpc_error
-from etcdkit.client.exceptions import EtcdError, LeaseKeepAliveLostError
+from etcdkit.client.exceptions import ClientClosedError, EtcdError, LeaseKeepAliveLostError
 from etcdkit.client.server_errors import InvalidAuthTokenError
 from etcdkit.client.types import LeaseGrant, LeaseTimeToLive
 
@@ -75,8 +75,10 @@ class LeaseKeeper:
             endpoint = tr.picker.current
             try:
                 await self._stream(tr, endpoint, sched)
-            except (EtcdError, grpc.RpcError) as e:
+            except Exception as e:  # any failure means "reconnect while the lease may live"
                 err = map_rpc_error(e, endpoint) if isinstance(e, grpc.RpcError) else e
+                if isinstance(err, ClientClosedError):
+                    return
                 self._refresh_token = isinstance(err, InvalidAuthTokenError)
                 log.debug("keep-alive stream for %x on %s failed: %s", self.lease_id, endpoint, err)
                 tr.picker.failed(endpoint, err)

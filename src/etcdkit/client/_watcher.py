@@ -247,10 +247,12 @@ class WatchHub:
             endpoint = tr.picker.current
             try:
                 await self._stream(endpoint)
-            except (EtcdError, grpc.RpcError) as e:
+            except Exception as e:  # any failure means "reconnect": a watch must never die silently
                 err = map_rpc_error(e, endpoint) if isinstance(e, grpc.RpcError) else e
                 if isinstance(err, ClientClosedError):
                     return
+                if not isinstance(err, EtcdError):
+                    log.warning("unexpected watch stream error on %s", endpoint, exc_info=err)
                 self._refresh_token = isinstance(err, InvalidAuthTokenError)
                 log.debug("watch stream on %s failed: %s", endpoint, err)
                 self._apply(self.core.stream_failed(str(err), time.monotonic()))
