@@ -10,7 +10,7 @@ import pytest
 
 from etcdkit.client import AsyncClient, ClientConfig, WatchConfig
 from etcdkit.testing import EtcdProcess
-from tests.client.conftest import run
+from tests.client.conftest import pause, run
 from tests.client.test_watch_faults import _collect, _put_retrying
 
 
@@ -85,7 +85,7 @@ def test_stalled_member_watch_moves_to_another(cluster: list[EtcdProcess], prefi
             async with AsyncClient(ClientConfig(endpoints=others, dial_timeout=1.0, request_timeout=5.0)) as writer:
                 written = [((await writer.put(prefix + b"k", b"0")).header.revision, b"0")]
                 assert await _collect(w, 1, 10) == written
-                stalled.pause()
+                pause(stalled)
                 try:
                     for i in range(1, 20):
                         v = str(i).encode()

@@ -36,7 +36,7 @@ from etcdkit.client import (
 from etcdkit.client._transport import map_rpc_error
 from etcdkit.client.server_errors import error_for_message, server_error_classes
 from etcdkit.testing import ServerProcess, free_port
-from tests.client.conftest import run
+from tests.client.conftest import pause, run
 
 
 def test_every_catalogue_message_has_exactly_one_class() -> None:
@@ -197,7 +197,7 @@ def test_deadline_versus_cancellation(make_server: Callable[..., ServerProcess])
     async def body() -> None:
         async with AsyncClient(endpoints=[srv.endpoint], request_timeout=0.5) as c:
             await c.put(b"k", b"v")  # connected
-            srv.pause()
+            pause(srv)
             try:
                 t0 = time.monotonic()
                 with pytest.raises(DeadlineExceededError) as ei:

@@ -23,7 +23,7 @@ from etcdkit.client import (
     WatchConfig,
 )
 from etcdkit.testing import ServerProcess
-from tests.client.conftest import run
+from tests.client.conftest import pause, run
 from tests.client.proxy import TcpProxy
 
 FAST = WatchConfig(progress_interval=0.3, stall_timeout=1.0, backoff_initial=0.05, backoff_max=0.3)
@@ -167,7 +167,7 @@ def test_sigstop_stall_detected_and_nothing_lost(make_server: Callable[..., Serv
             w = await c.watch(prefix, prefix=True)
             written = [((await writer.put(prefix + b"a", b"before")).header.revision, b"before")]
             assert await _collect(w, 1, 10) == written
-            srv.pause()
+            pause(srv)
             t0 = time.monotonic()
             try:
                 await _wait_for(lambda: w.stats.reconnects >= 1, 10)
