@@ -115,6 +115,7 @@ def test_child_after_fork_gets_clear_error(endpoint: str) -> None:
         r, wfd = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - child
+            os.write(wfd, b"S")  # alive after fork
             code = 1
             try:
                 c.get(b"fork")
@@ -125,8 +126,10 @@ def test_child_after_fork_gets_clear_error(endpoint: str) -> None:
             os.write(wfd, bytes([code]))
             os._exit(0)
         os.close(wfd)
-        result = os.read(r, 1)
+        result = b""
+        while chunk := os.read(r, 2):
+            result += chunk
         os.close(r)
-        os.waitpid(pid, 0)
-        assert result == b"\x00"
+        _, status = os.waitpid(pid, 0)
+        assert result == b"S\x00", f"child wrote {result!r}, wait status {status}"
         assert c.get(b"fork").value == b"parent"  # the parent's client is unaffected
