@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any, TypeVar, cast
 
 import grpc
@@ -85,21 +85,22 @@ class _SyncStubs:
         self.cond = threading.Condition()  # guards state and reports
         self.state: grpc.ChannelConnectivity | None = None
         self.reports = 0
-        # One subscription per channel (gRPC polls connectivity on a thread of its own).
-        channel.subscribe(self._on_change, try_to_connect=True)
+        # True while calls on this channel work: then no connectivity watch is needed.
+        # (Watching spawns a gRPC polling thread, and a fork() while such a thread
+        # runs can crash the child inside gRPC; so we watch only while connecting.)
+        self.known_ready = False
 
     def current(self) -> grpc.ChannelConnectivity | None:
         """The last reported state (call with ``cond`` held)."""
         return self.state
 
-    def _on_change(self, state: grpc.ChannelConnectivity) -> None:
+    def on_change(self, state: grpc.ChannelConnectivity) -> None:
         with self.cond:
             self.state = state
             self.reports += 1
             self.cond.notify_all()
 
     def close(self) -> None:
-        self.channel.unsubscribe(self._on_change)
         self.channel.close()
 
 
@@ -135,26 +136,49 @@ class SyncTransport(Transport):
 
     async def wait_ready(self, endpoint: str, timeout: float) -> Stubs:
         stubs = self._sync(endpoint)
+        if stubs.known_ready:
+            return cast(Stubs, stubs)
         ready, failed = grpc.ChannelConnectivity.READY, grpc.ChannelConnectivity.TRANSIENT_FAILURE
-        with stubs.cond:
-            deadline = time.monotonic() + timeout
-            first = stubs.reports
-            if stubs.current() is failed:
-                # Failing already: give gRPC's reconnect (backoff <= 1 s) one chance.
-                deadline = min(deadline, time.monotonic() + 1.0)
-            while True:
-                state = stubs.current()
-                if state is ready:
-                    return cast(Stubs, stubs)
-                if state is grpc.ChannelConnectivity.SHUTDOWN:
-                    raise ClientClosedError("channel closed")
-                if state is failed and stubs.reports > first:
-                    raise UnavailableError("failed to connect to all addresses (connect failed)", endpoint)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    why = "(connect failed)" if state is failed else f"within {timeout}s (dial timeout)"
-                    raise UnavailableError(f"failed to connect to all addresses {why}", endpoint)
-                stubs.cond.wait(remaining)
+        stubs.channel.subscribe(stubs.on_change, try_to_connect=True)
+        try:
+            with stubs.cond:
+                deadline = time.monotonic() + timeout
+                first = stubs.reports
+                while True:
+                    state = stubs.current()
+                    if state is ready:
+                        stubs.known_ready = True
+                        return cast(Stubs, stubs)
+                    if state is grpc.ChannelConnectivity.SHUTDOWN:
+                        raise ClientClosedError("channel closed")
+                    # gRPC first reports the current state; a TRANSIENT_FAILURE reported
+                    # after that is a connection attempt of ours that failed.
+                    if state is failed and stubs.reports > first + 1:
+                        raise UnavailableError("failed to connect to all addresses (connect failed)", endpoint)
+                    remaining = deadline - time.monotonic()
+                    if state is failed:
+                        remaining = min(remaining, 1.0)  # gRPC's reconnect backoff is at most 1 s here
+                    if remaining <= 0:
+                        why = "(connect failed)" if state is failed else f"within {timeout}s (dial timeout)"
+                        raise UnavailableError(f"failed to connect to all addresses {why}", endpoint)
+                    stubs.cond.wait(remaining)
+                    if state is failed and stubs.current() is failed and stubs.reports == first + 1:
+                        raise UnavailableError("failed to connect to all addresses (connect failed)", endpoint)
+        finally:
+            stubs.channel.unsubscribe(stubs.on_change)
+
+    async def _call_once(
+        self,
+        endpoint: str,
+        stubs: Stubs,
+        fn: Callable[[Stubs, float | None, Metadata], Awaitable[R]],
+        deadline: float | None,
+    ) -> R:
+        try:
+            return await super()._call_once(endpoint, stubs, fn, deadline)
+        except UnavailableError:
+            cast(_SyncStubs, stubs).known_ready = False  # re-check connectivity next time
+            raise
 
     async def metadata(self, endpoint: str, stubs: Stubs, *, refresh: bool = False) -> Metadata:
         cfg = self.config

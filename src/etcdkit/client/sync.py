@@ -20,7 +20,9 @@ Contract:
 * ``close()`` (or leaving ``with``) closes both transports, stops the loop
   and joins its thread: nothing is left running;
 * after ``fork()`` the child's copy is unusable: every call raises
-  ``ClientClosedError``; create a new client there;
+  ``ClientClosedError``; create a new client there (and prefer to close
+  clients before forking: gRPC itself may crash a child forked while its
+  channels are active);
 * state listeners run on whichever thread saw the change (the loop thread
   for watches and keep-alives); ``on_lost`` runs on the loop thread. Watch
   and keep-alive calls from the loop thread itself would deadlock and raise
