@@ -31,6 +31,10 @@ from etcdkit.client.server_errors import AuthNotEnabledError
 
 __all__ = ["SyncTransport", "drive"]
 
+# grpc's connectivity enum <-> the core channel's integer codes.
+_CONNECTIVITY: dict[int, grpc.ChannelConnectivity] = {c.value[0]: c for c in grpc.ChannelConnectivity}
+_CODE: dict[grpc.ChannelConnectivity, int] = {c: c.value[0] for c in grpc.ChannelConnectivity}
+
 R = TypeVar("R")
 
 
@@ -82,23 +86,8 @@ class _SyncStubs:
         self.cluster = _Service(rpc_pb2_grpc.ClusterStub(channel))
         self.maintenance = _Service(rpc_pb2_grpc.MaintenanceStub(channel))
         self.auth = _Service(rpc_pb2_grpc.AuthStub(channel))
-        self.cond = threading.Condition()  # guards state and reports
-        self.state: grpc.ChannelConnectivity | None = None
-        self.reports = 0
-        # True while calls on this channel work: then no connectivity watch is needed.
-        # (Watching spawns a gRPC polling thread, and a fork() while such a thread
-        # runs can crash the child inside gRPC; so we watch only while connecting.)
+        # True while calls on this channel work: no connectivity check needed then.
         self.known_ready = False
-
-    def current(self) -> grpc.ChannelConnectivity | None:
-        """The last reported state (call with ``cond`` held)."""
-        return self.state
-
-    def on_change(self, state: grpc.ChannelConnectivity) -> None:
-        with self.cond:
-            self.state = state
-            self.reports += 1
-            self.cond.notify_all()
 
     def close(self) -> None:
         self.channel.close()
@@ -138,34 +127,30 @@ class SyncTransport(Transport):
         stubs = self._sync(endpoint)
         if stubs.known_ready:
             return cast(Stubs, stubs)
-        ready, failed = grpc.ChannelConnectivity.READY, grpc.ChannelConnectivity.TRANSIENT_FAILURE
-        stubs.channel.subscribe(stubs.on_change, try_to_connect=True)
-        try:
-            with stubs.cond:
-                deadline = time.monotonic() + timeout
-                first = stubs.reports
-                while True:
-                    state = stubs.current()
-                    if state is ready:
-                        stubs.known_ready = True
-                        return cast(Stubs, stubs)
-                    if state is grpc.ChannelConnectivity.SHUTDOWN:
-                        raise ClientClosedError("channel closed")
-                    # gRPC first reports the current state; a TRANSIENT_FAILURE reported
-                    # after that is a connection attempt of ours that failed.
-                    if state is failed and stubs.reports > first + 1:
-                        raise UnavailableError("failed to connect to all addresses (connect failed)", endpoint)
-                    remaining = deadline - time.monotonic()
-                    if state is failed:
-                        remaining = min(remaining, 1.0)  # gRPC's reconnect backoff is at most 1 s here
-                    if remaining <= 0:
-                        why = "(connect failed)" if state is failed else f"within {timeout}s (dial timeout)"
-                        raise UnavailableError(f"failed to connect to all addresses {why}", endpoint)
-                    stubs.cond.wait(remaining)
-                    if state is failed and stubs.current() is failed and stubs.reports == first + 1:
-                        raise UnavailableError("failed to connect to all addresses (connect failed)", endpoint)
-        finally:
-            stubs.channel.unsubscribe(stubs.on_change)
+        # grpc's public way to watch connectivity (``subscribe``) runs a polling
+        # thread that can outlive ``unsubscribe`` and touch a closed channel, and
+        # makes fork() less safe. The channel's own blocking calls need no thread.
+        core: Any = getattr(stubs.channel, "_channel", None)
+        if core is None or not hasattr(core, "watch_connectivity_state"):  # pragma: no cover - other grpc
+            return cast(Stubs, stubs)  # the call itself will fail fast if it cannot connect
+        deadline = time.monotonic() + timeout
+        attempted = False
+        while True:
+            state = _CONNECTIVITY[core.check_connectivity_state(True)]
+            if state is grpc.ChannelConnectivity.READY:
+                stubs.known_ready = True
+                return cast(Stubs, stubs)
+            if state is grpc.ChannelConnectivity.SHUTDOWN:
+                raise ClientClosedError("channel closed")
+            if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE and attempted:
+                raise UnavailableError("failed to connect to all addresses (connect failed)", endpoint)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise UnavailableError(f"failed to connect to all addresses within {timeout}s (dial timeout)", endpoint)
+            if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE:
+                remaining = min(remaining, 1.0)  # gRPC's reconnect backoff is at most 1 s here
+            core.watch_connectivity_state(_CODE[state], time.time() + remaining)
+            attempted = True
 
     async def _call_once(
         self,
