@@ -151,3 +151,19 @@ def test_fork_after_close_then_new_client_in_child(endpoint: str) -> None:
     os.close(r)
     _, status = os.waitpid(pid, 0)
     assert result == b"\x00", f"child wrote {result!r}, wait status {status}"
+
+
+def test_blocking_failover_and_cluster_error(endpoint: str, prefix: bytes) -> None:
+    from etcdkit.client import ClusterError, UnavailableError
+    from etcdkit.testing import free_port
+
+    dead = f"127.0.0.1:{free_port()}"
+    with Client(endpoints=[dead, endpoint], dial_timeout=2.0) as c:
+        c.put(prefix + b"k", b"v")  # the dial to `dead` fails: never sent, so even a write moves on
+        assert c.endpoint == endpoint and c.get(prefix + b"k").value == b"v"
+    with Client(endpoints=[dead, f"127.0.0.1:{free_port()}"], dial_timeout=2.0) as c:
+        t0 = time.monotonic()
+        with pytest.raises(ClusterError) as ei:
+            c.get(b"k")
+        assert len(ei.value.errors) == 2 and all(isinstance(e, UnavailableError) for e in ei.value.errors.values())
+        assert time.monotonic() - t0 < 4.5
