@@ -1,0 +1,128 @@
+"""KV API of ``AsyncClient``: get, put, delete, txn, compact."""
+
+from __future__ import annotations
+
+from etcdkit.api.pb import rpc_pb2
+from etcdkit.client._base import ClientBase
+from etcdkit.client._transport import Metadata, Stubs
+from etcdkit.client.txn import Delete, Get, Put, Txn, range_end_for
+from etcdkit.client.types import DeleteResponse, GetResponse, PutResponse, SortOrder, SortTarget, TxnResponse
+
+__all__ = ["KVMixin"]
+
+
+class KVMixin(ClientBase):
+    """KV calls. Reads retry on other endpoints; writes only when provably unsent."""
+
+    async def get(
+        self,
+        key: bytes,
+        *,
+        range_end: bytes | None = None,
+        prefix: bool = False,
+        from_key: bool = False,
+        limit: int = 0,
+        revision: int = 0,
+        sort_order: SortOrder = SortOrder.NONE,
+        sort_target: SortTarget = SortTarget.KEY,
+        serializable: bool = False,
+        keys_only: bool = False,
+        count_only: bool = False,
+        min_mod_revision: int = 0,
+        max_mod_revision: int = 0,
+        min_create_revision: int = 0,
+        max_create_revision: int = 0,
+        timeout: float | None = None,
+    ) -> GetResponse:
+        """Range over ``key`` (or ``[key, range_end)``, a prefix, or every key from ``key``)."""
+        op = Get(
+            key,
+            range_end_for(key, range_end, prefix, from_key),
+            limit,
+            revision,
+            sort_order,
+            sort_target,
+            serializable,
+            keys_only,
+            count_only,
+            min_mod_revision,
+            max_mod_revision,
+            min_create_revision,
+            max_create_revision,
+        )
+        return await self.get_op(op, timeout=timeout)
+
+    async def get_op(self, op: Get, *, timeout: float | None = None) -> GetResponse:
+        req = op.to_pb(self._ns)
+
+        async def fn(s: Stubs, t: float | None, md: Metadata) -> rpc_pb2.RangeResponse:
+            return await s.kv.Range(req, timeout=t, metadata=md)
+
+        # A read at a fixed revision cannot go backwards; only "latest" reads use the floor.
+        check = (lambda r: r.header.revision) if op.revision == 0 else None
+        resp = await self._transport.call(fn, idempotent=True, revision_of=check, timeout=timeout)
+        return self._ns.get(resp)
+
+    async def put(
+        self,
+        key: bytes,
+        value: bytes = b"",
+        *,
+        lease: int = 0,
+        prev_kv: bool = False,
+        ignore_value: bool = False,
+        ignore_lease: bool = False,
+        timeout: float | None = None,
+    ) -> PutResponse:
+        """Put ``value`` at ``key``. ``prev_kv=True`` returns the previous key-value."""
+        req = Put(key, value, lease, prev_kv, ignore_value, ignore_lease).to_pb(self._ns)
+
+        async def fn(s: Stubs, t: float | None, md: Metadata) -> rpc_pb2.PutResponse:
+            return await s.kv.Put(req, timeout=t, metadata=md)
+
+        resp = await self._transport.call(fn, idempotent=False, revision_of=_rev, timeout=timeout)
+        return self._ns.put(resp)
+
+    async def delete(
+        self,
+        key: bytes,
+        *,
+        range_end: bytes | None = None,
+        prefix: bool = False,
+        from_key: bool = False,
+        prev_kv: bool = False,
+        timeout: float | None = None,
+    ) -> DeleteResponse:
+        """Delete ``key`` (or a range). Returns how many keys were deleted."""
+        req = Delete(key, range_end_for(key, range_end, prefix, from_key), prev_kv).to_pb(self._ns)
+
+        async def fn(s: Stubs, t: float | None, md: Metadata) -> rpc_pb2.DeleteRangeResponse:
+            return await s.kv.DeleteRange(req, timeout=t, metadata=md)
+
+        resp = await self._transport.call(fn, idempotent=False, revision_of=_rev, timeout=timeout)
+        return self._ns.delete(resp)
+
+    async def txn(self, txn: Txn, *, timeout: float | None = None) -> TxnResponse:
+        """Run a transaction (see ``etcdkit.client.txn``). Read-only txns are retried like reads."""
+        req = txn.to_pb(self._ns)
+
+        async def fn(s: Stubs, t: float | None, md: Metadata) -> rpc_pb2.TxnResponse:
+            return await s.kv.Txn(req, timeout=t, metadata=md)
+
+        resp = await self._transport.call(fn, idempotent=txn.read_only, revision_of=_rev, timeout=timeout)
+        return self._ns.txn(resp)
+
+    async def compact(self, revision: int, *, physical: bool = False, timeout: float | None = None) -> int:
+        """Compact history up to ``revision``; returns the header revision."""
+        req = rpc_pb2.CompactionRequest(revision=revision, physical=physical)
+
+        async def fn(s: Stubs, t: float | None, md: Metadata) -> rpc_pb2.CompactionResponse:
+            return await s.kv.Compact(req, timeout=t, metadata=md)
+
+        # Compacting twice to the same revision is harmless (it fails as "compacted").
+        resp = await self._transport.call(fn, idempotent=True, timeout=timeout)
+        return resp.header.revision
+
+
+def _rev(resp: rpc_pb2.PutResponse | rpc_pb2.DeleteRangeResponse | rpc_pb2.TxnResponse) -> int:
+    return resp.header.revision
