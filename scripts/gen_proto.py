@@ -52,7 +52,11 @@ def main() -> int:
         gen_dir = out / "etcdkit" / "api" / "pb"
         committed = sorted(p.name for p in PB_DIR.iterdir() if p.name.endswith(GENERATED_SUFFIXES))
         if args.check:
-            stale = [str(n) for n in generated if not (PB_DIR / n).exists() or not filecmp.cmp(gen_dir / n, PB_DIR / n, shallow=False)]
+            stale = [
+                str(n)
+                for n in generated
+                if not (PB_DIR / n).exists() or not filecmp.cmp(gen_dir / n, PB_DIR / n, shallow=False)
+            ]
             extra = [n for n in committed if Path(n) not in generated]
             if stale or extra:
                 print(f"generated protobuf modules are stale: {stale + extra}; run scripts/gen_proto.py")

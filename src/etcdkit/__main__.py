@@ -15,11 +15,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve_main(args[1:])
     try:
-        from etcdkit.ctl.main import main as ctl_main
+        from etcdkit.ctl.main import main as ctl_main  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # the CLI package is optional until it lands
         sys.stderr.write("usage: etcdkit serve [etcd flags]\n")
         return 2
-    return ctl_main(args)
+    return int(ctl_main(args))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ Normalisation (the only differences allowed):
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,10 +35,10 @@ from etcdkit.api.pb import (
     v3lock_pb2_grpc,
 )
 
-REVISION_FIELDS = frozenset(
-    {"revision", "create_revision", "mod_revision", "compact_revision", "hash_revision", "rev"}
-)
+REVISION_FIELDS = frozenset({"revision", "create_revision", "mod_revision", "compact_revision", "hash_revision", "rev"})
 HEADER_DROP = ("cluster_id", "member_id", "raft_term")
+# bytes fields MessageToDict renders as base64; shown decoded (latin-1, lossless) so diffs are readable.
+BYTES_FIELDS = frozenset({"key", "value", "range_end", "keys"})
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,7 @@ class CaseSpec:
 CASES: dict[str, CaseSpec] = {}
 
 
-def case(
-    fn: Callable[[Conn], None] | None = None, *, fresh: bool = False, extra_args: tuple[str, ...] = ()
-) -> Any:
+def case(fn: Callable[[Conn], None] | None = None, *, fresh: bool = False, extra_args: tuple[str, ...] = ()) -> Any:
     """Register a conformance case (usable as ``@case`` or ``@case(fresh=True)``)."""
 
     def register(f: Callable[[Conn], None]) -> Callable[[Conn], None]:
@@ -138,6 +138,10 @@ class Conn:
                     val = {k: v for k, v in val.items() if k not in HEADER_DROP}
                 if key in REVISION_FIELDS and isinstance(val, str | int):
                     out[key] = self.rel(int(val))
+                elif key in BYTES_FIELDS and isinstance(val, str):
+                    out[key] = _b64(val)
+                elif key in BYTES_FIELDS and isinstance(val, list):
+                    out[key] = [_b64(v) if isinstance(v, str) else v for v in val]
                 else:
                     out[key] = self._norm_dict(val)
             return out
@@ -146,9 +150,15 @@ class Conn:
         return d
 
 
-def watch_stream(
-    conn: Conn, requests: Iterator[rpc_pb2.WatchRequest] | list[rpc_pb2.WatchRequest], **kw: Any
-) -> Any:
+def _b64(text: str) -> str:
+    """Decode a base64 bytes field to a readable (latin-1, so lossless) string."""
+    try:
+        return base64.b64decode(text, validate=True).decode("latin-1")
+    except (binascii.Error, ValueError):
+        return text
+
+
+def watch_stream(conn: Conn, requests: Iterator[rpc_pb2.WatchRequest] | list[rpc_pb2.WatchRequest], **kw: Any) -> Any:
     """Open a Watch stream fed by ``requests`` (a helper for watch cases)."""
     kw.setdefault("timeout", conn.timeout)
     return conn.watch.Watch(iter(requests), **kw)

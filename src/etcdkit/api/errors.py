@@ -13,7 +13,7 @@ from typing import Final
 
 import grpc
 
-__all__ = ["WireError", "CATALOGUE", "by_message"]
+__all__ = ["CATALOGUE", "WireError", "by_message"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +133,9 @@ CLUSTER_VERSION_UNAVAILABLE: Final = _e(
 DOWNGRADE_IN_PROCESS: Final = _e(
     "DowngradeInProcess", _C.FAILED_PRECONDITION, "etcdserver: cluster has a downgrade job in progress"
 )
-NO_INFLIGHT_DOWNGRADE: Final = _e("NoInflightDowngrade", _C.FAILED_PRECONDITION, "etcdserver: no inflight downgrade job")
+NO_INFLIGHT_DOWNGRADE: Final = _e(
+    "NoInflightDowngrade", _C.FAILED_PRECONDITION, "etcdserver: no inflight downgrade job"
+)
 CANCELED: Final = _e("Canceled", _C.CANCELLED, "etcdserver: request canceled")
 DEADLINE_EXCEEDED: Final = _e("DeadlineExceeded", _C.DEADLINE_EXCEEDED, "etcdserver: context deadline exceeded")
 

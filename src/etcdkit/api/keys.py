@@ -10,7 +10,7 @@ etcd ranges are half-open ``[key, range_end)``:
 
 from __future__ import annotations
 
-__all__ = ["FROM_KEY", "prefix_end", "in_range", "is_single_key", "is_unbounded"]
+__all__ = ["FROM_KEY", "in_range", "is_single_key", "is_unbounded", "prefix_end"]
 
 FROM_KEY = b"\x00"
 

@@ -12,10 +12,10 @@ import builtins as _builtins
 import sys
 import typing as _typing
 
-if sys.version_info >= (3, 10):
-    from typing import TypeAlias as _TypeAlias
+if sys.version_info >= (3, 11):
+    from typing import TypeAlias as _TypeAlias, Never as _Never
 else:
-    from typing_extensions import TypeAlias as _TypeAlias
+    from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -115,3 +115,32 @@ class InternalRequest(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_request) -> _WhichOneofReturnType_request | None: ...
 
 Global___InternalRequest: _TypeAlias = InternalRequest  # noqa: Y015
+
+@_typing.final
+class LeaseRecord(_message.Message):
+    """A lease as stored in the backend: the same wire shape as etcd's leasepb.Lease
+    (ID=1, TTL=2, RemainingTTL=3), so snapshots can carry it over.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TTL_FIELD_NUMBER: _builtins.int
+    REMAININGTTL_FIELD_NUMBER: _builtins.int
+    ID: _builtins.int
+    TTL: _builtins.int
+    RemainingTTL: _builtins.int
+    def __init__(
+        self,
+        *,
+        ID: _builtins.int = ...,
+        TTL: _builtins.int = ...,
+        RemainingTTL: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ID", b"ID", "RemainingTTL", b"RemainingTTL", "TTL", b"TTL"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LeaseRecord: _TypeAlias = LeaseRecord  # noqa: Y015

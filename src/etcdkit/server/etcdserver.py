@@ -1,0 +1,452 @@
+"""``EtcdServer``: propose-and-wait for writes, local reads, status.
+
+Write path (one member): a servicer validates, then ``propose`` wraps the
+request in an ``InternalRequest`` with the next log index and parks a future.
+The committer task takes every pending entry, appends them to the WAL with
+one fdatasync (group commit, in an executor thread), then applies them in one
+LMDB write transaction on the loop thread, commits, hands each revision's
+events to the watch hub, and only then resolves the futures. Clustering will
+replace only the "append + fsync" step with Raft replication.
+
+Reads run on the loop thread against the latest committed LMDB state; with a
+single member every acknowledged write is applied before it is acknowledged,
+so such reads are linearizable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import random
+import struct
+import time
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from etcdkit import ETCD_VERSION
+from etcdkit.api import errors
+from etcdkit.api.pb import internal_pb2, kv_pb2, rpc_pb2
+from etcdkit.server.config import ServerConfig, cluster_id, member_id
+from etcdkit.server.errors import EtcdServerError
+from etcdkit.server.lease import Lessor
+from etcdkit.server.mvcc import MVCCStore, WriteTxn
+from etcdkit.server.storage.backend import Backend
+from etcdkit.server.storage.wal import WAL, WALEntry
+from etcdkit.server.txn import kv as txnkv
+from etcdkit.server.txn import validate
+
+__all__ = ["EtcdServer"]
+
+log = logging.getLogger("etcdkit.server")
+_U64 = struct.Struct(">Q")
+InternalRequest = internal_pb2.InternalRequest
+_R = TypeVar("_R")
+MAX_PENDING_GAP = 5000
+
+
+class _LeaseView:
+    """Adapts the lessor to what KV semantics need (``txn.kv.LeaseView``)."""
+
+    def __init__(self, lessor: Lessor) -> None:
+        self.lessor = lessor
+
+    def exists(self, lease_id: int) -> bool:
+        return self.lessor.lookup(lease_id) is not None
+
+    def attach(self, lease_id: int, key: bytes) -> None:
+        if self.lessor.lookup(lease_id) is not None:
+            self.lessor.attach(lease_id, key)
+
+    def detach(self, lease_id: int, key: bytes) -> None:
+        if self.lessor.lookup(lease_id) is not None:
+            self.lessor.detach(lease_id, key)
+
+
+class EtcdServer:
+    """One etcd member (single-member cluster). Owned by one asyncio loop."""
+
+    def __init__(self, config: ServerConfig, hub: Any = None) -> None:
+        self.config = config
+        member_dir = config.data_dir / "member"
+        self.backend = Backend(member_dir / "snap" / "db")
+        self.store = MVCCStore(self.backend)
+        self.wal = WAL(member_dir / "wal", fsync=not config.unsafe_no_fsync)
+        self.member_id = member_id(config.peer_urls(), config.initial_cluster_token)
+        self.cluster_id = cluster_id([self.member_id])
+        # Each start is a new election term, as a restarted etcd member campaigns again.
+        self.raft_term = max(self.store.term + 1, 2)
+        self.lessor = Lessor(time.monotonic, min_ttl=config.min_lease_ttl)
+        self._leases = _LeaseView(self.lessor)
+        self.hub = hub
+        self.alarms: set[tuple[int, int]] = set()
+        self._next_index = max(self.wal.last_index, self.store.applied_index)
+        self._pending: list[tuple[WALEntry, asyncio.Future[Any]]] = []
+        self._wakeup = asyncio.Event()
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="etcdkit-wal")
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = False
+        self._last_checkpoint = self.store.applied_index
+        self._last_checkpoint_time = time.monotonic()
+        self._checkpointing = False
+        self._rng = random.Random()
+        self._load_state()
+
+    # -- lifecycle -----------------------------------------------------------
+    def _load_state(self) -> None:
+        with self.backend.begin() as txn:
+            for _raw_id, raw in txn.cursor(db=self.backend.table(b"lease")):
+                rec = internal_pb2.LeaseRecord()
+                rec.ParseFromString(raw)
+                self.lessor.grant(rec.ID, rec.TTL, remaining_ttl=rec.RemainingTTL)
+            for p in self.store.iter_live(txn, b"\x00", b"\x00", self.store.current_revision()):
+                kv = self.store.fetch(txn, p)
+                if kv.lease:
+                    self._leases.attach(kv.lease, kv.key)
+            for raw_key, _ in txn.cursor(db=self.backend.table(b"alarm")):
+                mid, alarm = struct.unpack(">QI", raw_key)
+                self.alarms.add((mid, alarm))
+        # Replay what the WAL holds beyond the last applied entry (crash recovery).
+        unapplied = self.wal.take_unapplied(self.store.applied_index)
+        if unapplied:
+            log.info("replaying %d WAL entries", len(unapplied))
+            self._apply_batch([(e, None) for e in unapplied])
+        self.lessor.promote(self.config.election_timeout_ms / 1000)
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._committer(), name="etcdkit-committer"))
+
+    def add_task(self, coro: Any, name: str) -> None:
+        """Run a background task for the server's lifetime (cancelled on stop)."""
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    async def stop(self) -> None:
+        self._stopped = True
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        for _, fut in self._pending:
+            if fut is not None and not fut.done():
+                fut.set_exception(EtcdServerError(errors.STOPPED))
+        self._pending.clear()
+        self._executor.shutdown(wait=True)
+        self.wal.close()
+        self.backend.close()
+
+    # -- headers and status ------------------------------------------------
+    def header(self, revision: int | None = None) -> rpc_pb2.ResponseHeader:
+        return rpc_pb2.ResponseHeader(
+            cluster_id=self.cluster_id,
+            member_id=self.member_id,
+            revision=self.store.current_revision() if revision is None else revision,
+            raft_term=self.raft_term,
+        )
+
+    def fill(self, resp: _R) -> _R:
+        """Fill a response header the way etcd does (revision kept if already set)."""
+        h = resp.header  # type: ignore[attr-defined]
+        h.cluster_id = self.cluster_id
+        h.member_id = self.member_id
+        h.raft_term = self.raft_term
+        if h.revision == 0:
+            h.revision = self.store.current_revision()
+        return resp
+
+    def current_revision(self) -> int:
+        return self.store.current_revision()
+
+    def compact_revision(self) -> int:
+        """The last compaction revision, 0 if never compacted (EventSource contract)."""
+        return max(0, self.store.compact_revision())
+
+    def status(self) -> rpc_pb2.StatusResponse:
+        resp = rpc_pb2.StatusResponse(
+            version=ETCD_VERSION,
+            dbSize=self.backend.size(),
+            leader=self.member_id,
+            raftIndex=self._next_index,
+            raftTerm=self.raft_term,
+            raftAppliedIndex=self.store.applied_index,
+            dbSizeInUse=self.backend.size_in_use(),
+            isLearner=False,
+        )
+        for _, alarm in sorted(self.alarms):
+            resp.errors.append(f"memberID:{self.member_id} alarm:{rpc_pb2.AlarmType.Name(alarm)} ")  # type: ignore[arg-type]
+        return self.fill(resp)
+
+    # -- reads ---------------------------------------------------------------
+    async def range(self, r: rpc_pb2.RangeRequest) -> rpc_pb2.RangeResponse:
+        validate.check_range(r)
+        with self.backend.begin() as txn:
+            resp = txnkv.apply_range(self.store, txn, r, self.store.current_revision())
+        return self.fill(resp)
+
+    def read_events(
+        self, key: bytes, range_end: bytes, start_rev: int, end_rev: int, max_events: int
+    ) -> list[kv_pb2.Event]:
+        """History for the watch hub (see the EventSource protocol)."""
+        with self.backend.begin() as txn:
+            return self.store.read_events(txn, key, range_end, start_rev, end_rev, max_events)
+
+    def hash_kv(self, rev: int) -> rpc_pb2.HashKVResponse:
+        cur = self.store.current_revision()
+        if rev > cur:
+            raise EtcdServerError(errors.FUTURE_REV)
+        if 0 < rev <= self.store.compact_revision():  # etcd: hashing at the compact revision is refused too
+            raise EtcdServerError(errors.COMPACTED)
+        with self.backend.begin() as txn:
+            h = self.store.hash_kv(txn, rev if rev > 0 else cur)
+        # etcd reports -1 until the first compaction (its compactMainRev starts at -1).
+        compact = self.store.compact_revision()
+        return self.fill(rpc_pb2.HashKVResponse(hash=h, compact_revision=compact))
+
+    def hash(self) -> rpc_pb2.HashResponse:
+        with self.backend.begin() as txn:
+            return self.fill(rpc_pb2.HashResponse(hash=self.store.hash_all(txn)))
+
+    # -- writes ---------------------------------------------------------------
+    async def put(self, r: rpc_pb2.PutRequest) -> rpc_pb2.PutResponse:
+        validate.check_put(r)
+        self._check_quota(len(r.key) + len(r.value))
+        resp: rpc_pb2.PutResponse = await self.propose(InternalRequest(put=r))
+        return self.fill(resp)
+
+    async def delete_range(self, r: rpc_pb2.DeleteRangeRequest) -> rpc_pb2.DeleteRangeResponse:
+        validate.check_delete(r)
+        resp: rpc_pb2.DeleteRangeResponse = await self.propose(InternalRequest(delete_range=r))
+        return self.fill(resp)
+
+    async def txn(self, r: rpc_pb2.TxnRequest) -> rpc_pb2.TxnResponse:
+        validate.check_txn(r, self.config.max_txn_ops)
+        if txnkv.is_txn_readonly(r):
+            with self.backend.begin() as txn:
+                w = WriteTxn(self.store, txn)
+                resp = txnkv.apply_txn(self.store, w, r, self._leases)
+            return self.fill(resp)
+        self._check_quota(r.ByteSize())
+        resp = await self.propose(InternalRequest(txn=r))
+        assert isinstance(resp, rpc_pb2.TxnResponse)
+        return self.fill(resp)
+
+    async def compact(self, r: rpc_pb2.CompactionRequest) -> rpc_pb2.CompactionResponse:
+        resp: rpc_pb2.CompactionResponse = await self.propose(InternalRequest(compaction=r))
+        if r.physical:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self.backend.checkpoint)
+        return self.fill(resp)
+
+    async def lease_grant(self, r: rpc_pb2.LeaseGrantRequest) -> rpc_pb2.LeaseGrantResponse:
+        if r.TTL > 9_000_000_000:
+            raise EtcdServerError(errors.LEASE_TTL_TOO_LARGE)
+        self._check_quota(16)
+        req = rpc_pb2.LeaseGrantRequest()
+        req.CopyFrom(r)
+        if req.ID == 0:
+            req.ID = self._new_lease_id()
+        resp: rpc_pb2.LeaseGrantResponse = await self.propose(InternalRequest(lease_grant=req))
+        return self.fill(resp)
+
+    async def lease_revoke(self, r: rpc_pb2.LeaseRevokeRequest) -> rpc_pb2.LeaseRevokeResponse:
+        resp: rpc_pb2.LeaseRevokeResponse = await self.propose(InternalRequest(lease_revoke=r))
+        return self.fill(resp)
+
+    async def alarm(self, r: rpc_pb2.AlarmRequest) -> rpc_pb2.AlarmResponse:
+        """As etcd 3.4, the response carries no header."""
+        resp: rpc_pb2.AlarmResponse = await self.propose(InternalRequest(alarm=r))
+        return resp
+
+    def _new_lease_id(self) -> int:
+        while True:
+            lid = self._rng.getrandbits(63)
+            if lid and self.lessor.lookup(lid) is None:
+                return lid
+
+    def _check_quota(self, cost: int) -> None:
+        quota = self.config.quota_bytes
+        if quota < 0:
+            return
+        if self.backend.size_in_use() + cost > quota:
+            if (self.member_id, rpc_pb2.NOSPACE) not in self.alarms:
+                req = rpc_pb2.AlarmRequest(action=rpc_pb2.AlarmRequest.ACTIVATE, memberID=self.member_id,
+                                           alarm=rpc_pb2.NOSPACE)
+                self._propose_nowait(InternalRequest(alarm=req))
+            raise EtcdServerError(errors.NO_SPACE)
+
+    # -- the log -------------------------------------------------------------
+    def _propose_nowait(self, req: internal_pb2.InternalRequest) -> asyncio.Future[Any]:
+        if self._stopped:
+            raise EtcdServerError(errors.STOPPED)
+        if self._next_index - self.store.applied_index > MAX_PENDING_GAP:
+            raise EtcdServerError(errors.TOO_MANY_REQUESTS)
+        self._next_index += 1
+        req.id = self._next_index
+        data = req.SerializeToString()
+        if len(data) > self.config.max_request_bytes:
+            self._next_index -= 1
+            raise EtcdServerError(errors.REQUEST_TOO_LARGE)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((WALEntry(self._next_index, self.raft_term, data), fut))
+        self._wakeup.set()
+        return fut
+
+    async def propose(self, req: internal_pb2.InternalRequest) -> Any:
+        """Append ``req`` to the log, wait until it is durable and applied; return its response."""
+        return await self._propose_nowait(req)
+
+    async def _committer(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                continue
+            try:
+                await loop.run_in_executor(self._executor, self.wal.append, [e for e, _ in batch])
+            except OSError as exc:  # the disk failed: nothing of this batch is acknowledged
+                log.error("WAL append failed: %s", exc)
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(EtcdServerError(errors.STOPPED))
+                continue
+            self._apply_batch(batch)
+            self._maybe_checkpoint(loop)
+
+    def _maybe_checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
+        applied = self.store.applied_index
+        due = applied - self._last_checkpoint >= self.config.checkpoint_entries or (
+            applied > self._last_checkpoint
+            and time.monotonic() - self._last_checkpoint_time >= self.config.checkpoint_interval
+        )
+        if not due or self._checkpointing:
+            return
+        self._checkpointing = True
+
+        def work() -> None:
+            self.backend.checkpoint()
+            self.wal.release(applied)
+
+        def done(_: Any) -> None:
+            self._checkpointing = False
+            self._last_checkpoint = applied
+            self._last_checkpoint_time = time.monotonic()
+
+        loop.run_in_executor(self._executor, work).add_done_callback(done)
+
+    # -- apply -----------------------------------------------------------------
+    def _apply_batch(self, batch: Sequence[tuple[WALEntry, asyncio.Future[Any] | None]]) -> None:
+        results: list[tuple[asyncio.Future[Any] | None, Any]] = []
+        notifications: list[tuple[int, list[kv_pb2.Event]]] = []
+        with self.backend.begin(write=True) as txn:
+            for entry, fut in batch:
+                req = InternalRequest()
+                req.ParseFromString(entry.data)
+                w = self.store.write(txn)
+                try:
+                    result: Any = self._apply_one(txn, w, req)
+                except EtcdServerError as exc:
+                    result = exc
+                rev, events = w.end()
+                if events:
+                    notifications.append((rev, events))
+                self.store.set_applied(txn, entry.index, entry.term)
+                results.append((fut, result))
+        if self.hub is not None:
+            for rev, events in notifications:
+                self.hub.notify(rev, events)
+        for fut, result in results:
+            if fut is None or fut.done():
+                continue
+            if isinstance(result, EtcdServerError):
+                fut.set_exception(result)
+            else:
+                fut.set_result(result)
+
+    def _nospace(self) -> bool:
+        return any(a == rpc_pb2.NOSPACE for _, a in self.alarms)
+
+    def _apply_one(self, txn: Any, w: WriteTxn, req: internal_pb2.InternalRequest) -> Any:
+        which = req.WhichOneof("request")
+        if which == "put":
+            if self._nospace():
+                raise EtcdServerError(errors.NO_SPACE)
+            return txnkv.apply_put(w, req.put, self._leases)
+        if which == "delete_range":
+            return txnkv.apply_delete_range(w, req.delete_range, self._leases)
+        if which == "txn":
+            if self._nospace() and not _txn_is_delete_only(req.txn):
+                raise EtcdServerError(errors.NO_SPACE)
+            return txnkv.apply_txn(self.store, w, req.txn, self._leases)
+        if which == "compaction":
+            return self._apply_compaction(txn, req.compaction)
+        if which == "lease_grant":
+            return self._apply_lease_grant(txn, req.lease_grant)
+        if which == "lease_revoke":
+            return self._apply_lease_revoke(txn, w, req.lease_revoke)
+        if which == "alarm":
+            return self._apply_alarm(txn, req.alarm)
+        raise EtcdServerError(errors.NOT_CAPABLE)
+
+    def _apply_compaction(self, txn: Any, r: rpc_pb2.CompactionRequest) -> rpc_pb2.CompactionResponse:
+        if r.revision > self.store.current_revision():
+            raise EtcdServerError(errors.FUTURE_REV)
+        if r.revision <= self.store.compact_revision():
+            raise EtcdServerError(errors.COMPACTED)
+        self.store.compact(txn, r.revision)
+        if self.hub is not None:
+            self.hub.on_compact(r.revision)
+        resp = rpc_pb2.CompactionResponse()
+        resp.header.revision = self.store.current_revision()
+        return resp
+
+    def _apply_lease_grant(self, txn: Any, r: rpc_pb2.LeaseGrantRequest) -> rpc_pb2.LeaseGrantResponse:
+        if self._nospace():
+            raise EtcdServerError(errors.NO_SPACE)
+        lease = self.lessor.grant(r.ID, r.TTL)
+        rec = internal_pb2.LeaseRecord(ID=lease.id, TTL=lease.ttl)
+        txn.put(_U64.pack(lease.id), rec.SerializeToString(), db=self.backend.table(b"lease"))
+        return rpc_pb2.LeaseGrantResponse(ID=lease.id, TTL=lease.ttl)
+
+    def _apply_lease_revoke(self, txn: Any, w: WriteTxn, r: rpc_pb2.LeaseRevokeRequest) -> rpc_pb2.LeaseRevokeResponse:
+        keys = self.lessor.revoke(r.ID)
+        for key in sorted(keys):
+            w.delete_range(key, b"")
+        txn.delete(_U64.pack(r.ID), db=self.backend.table(b"lease"))
+        return rpc_pb2.LeaseRevokeResponse()
+
+    def _apply_alarm(self, txn: Any, r: rpc_pb2.AlarmRequest) -> rpc_pb2.AlarmResponse:
+        resp = rpc_pb2.AlarmResponse()
+        table = self.backend.table(b"alarm")
+        item = (r.memberID, int(r.alarm))
+        if r.action == rpc_pb2.AlarmRequest.GET:
+            for mid, alarm in sorted(self.alarms):
+                if r.alarm in (rpc_pb2.NONE, alarm):
+                    resp.alarms.add(memberID=mid, alarm=alarm)  # type: ignore[arg-type,unused-ignore]
+        elif r.action == rpc_pb2.AlarmRequest.ACTIVATE:
+            if r.alarm != rpc_pb2.NONE and item not in self.alarms:
+                self.alarms.add(item)
+                txn.put(struct.pack(">QI", *item), b"", db=table)
+            resp.alarms.add(memberID=r.memberID, alarm=r.alarm)  # etcd lists it even if already active
+        elif r.action == rpc_pb2.AlarmRequest.DEACTIVATE and item in self.alarms:
+            self.alarms.discard(item)
+            txn.delete(struct.pack(">QI", *item), db=table)
+            resp.alarms.add(memberID=r.memberID, alarm=r.alarm)
+        return resp
+
+    # -- maintenance ----------------------------------------------------------
+    def defragment(self) -> None:
+        """Compacting copy of the backend; blocks the member while it runs, as in etcd."""
+        self.backend.defragment()
+        self.store = MVCCStore(self.backend)
+
+
+def _txn_is_delete_only(r: rpc_pb2.TxnRequest) -> bool:
+    for op in (*r.success, *r.failure):
+        which = op.WhichOneof("request")
+        if which == "request_put":
+            return False
+        if which == "request_txn" and not _txn_is_delete_only(op.request_txn):
+            return False
+    return True

@@ -1,0 +1,15 @@
+"""Leases: the pure lessor core, the async expiry driver, and the lease-bound
+coordination recipes (mutex and election) behind the Lock and Election services.
+
+Contract: :class:`Lessor` mirrors the committed lease state (the apply loop calls
+grant / revoke / attach / detach); renewals and expiry detection happen outside
+the log; expired leases are revoked *through* the log by :class:`ExpiryDriver`,
+so their keys disappear in one revision. This package imports nothing from
+``mvcc``, ``watch`` or ``rpc``: what it needs from the server is declared as
+protocols (:class:`LeaseRevoker`, :class:`KVServer`).
+"""
+
+from etcdkit.server.lease.expiry import ExpiryDriver, LeaseRevoker
+from etcdkit.server.lease.lessor import MAX_LEASE_TTL, Lease, Lessor
+
+__all__ = ["MAX_LEASE_TTL", "ExpiryDriver", "Lease", "LeaseRevoker", "Lessor"]

@@ -1,0 +1,91 @@
+"""The ``etcdserverpb.Lease`` servicer.
+
+Grant and Revoke go through the server's log (``server.lease_grant`` /
+``server.lease_revoke``); KeepAlive renews in the lessor directly (renewals are
+not logged, as in etcd); TimeToLive and Leases read the lessor. Wire behaviour
+mirrored from etcd's ``v3rpc/lease.go``: an unknown lease answers KeepAlive with
+``TTL = 0`` and TimeToLive with ``TTL = -1`` (not errors), and a KeepAlive
+response's header is taken *before* the renew, so its revision never runs ahead
+of the point where the lease was known alive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+from etcdkit.server.errors import EtcdServerError
+from etcdkit.server.lease.kv import KVServer
+from etcdkit.server.rpc.util import mapped
+
+__all__ = ["LeaseServicer", "register"]
+
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+def register(server: KVServer, grpc_server: grpc.aio.Server) -> None:
+    """Register the Lease, Lock and Election services of ``server`` (called by
+    the member at start; Lock and Election share one revision feed)."""
+    from etcdkit.api.pb import v3election_pb2_grpc, v3lock_pb2_grpc
+    from etcdkit.server.lease.kv import RevisionFeed
+    from etcdkit.server.rpc.election import ElectionServicer
+    from etcdkit.server.rpc.lock import LockServicer
+
+    feed = RevisionFeed(server.current_revision)
+    rpc_pb2_grpc.add_LeaseServicer_to_server(LeaseServicer(server), grpc_server)
+    v3lock_pb2_grpc.add_LockServicer_to_server(LockServicer(server, feed), grpc_server)
+    v3election_pb2_grpc.add_ElectionServicer_to_server(ElectionServicer(server, feed), grpc_server)
+
+
+class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
+    """Serves Lease RPCs for ``server`` (an ``EtcdServer``)."""
+
+    def __init__(self, server: KVServer) -> None:
+        self._server = server
+
+    @mapped
+    async def LeaseGrant(self, request: rpc_pb2.LeaseGrantRequest, context: Ctx) -> rpc_pb2.LeaseGrantResponse:
+        return await self._server.lease_grant(request)
+
+    @mapped
+    async def LeaseRevoke(self, request: rpc_pb2.LeaseRevokeRequest, context: Ctx) -> rpc_pb2.LeaseRevokeResponse:
+        return await self._server.lease_revoke(request)
+
+    async def LeaseKeepAlive(
+        self,
+        request_iterator: AsyncIterator[rpc_pb2.LeaseKeepAliveRequest],
+        context: Ctx,
+    ) -> AsyncIterator[rpc_pb2.LeaseKeepAliveResponse]:
+        lessor = self._server.lessor
+        async for req in request_iterator:
+            header = self._server.header()  # before the renew (see module docstring)
+            try:
+                ttl = lessor.renew(req.ID)
+            except EtcdServerError:  # LEASE_NOT_FOUND: unknown or expired
+                ttl = 0
+            yield rpc_pb2.LeaseKeepAliveResponse(header=header, ID=req.ID, TTL=ttl)
+
+    async def LeaseTimeToLive(
+        self, request: rpc_pb2.LeaseTimeToLiveRequest, context: Ctx
+    ) -> rpc_pb2.LeaseTimeToLiveResponse:
+        header = self._server.header()
+        lease = self._server.lessor.lookup(request.ID)
+        if lease is None:
+            return rpc_pb2.LeaseTimeToLiveResponse(header=header, ID=request.ID, TTL=-1)
+        # etcd truncates the remaining duration to whole seconds; an expired lease
+        # awaiting its revoke reports 0, never -1 (which means "not found").
+        remaining = max(0, int(lease.remaining()))
+        keys = sorted(lease.keys) if request.keys else []
+        return rpc_pb2.LeaseTimeToLiveResponse(
+            header=header, ID=request.ID, TTL=remaining, grantedTTL=lease.ttl, keys=keys
+        )
+
+    async def LeaseLeases(self, request: rpc_pb2.LeaseLeasesRequest, context: Ctx) -> rpc_pb2.LeaseLeasesResponse:
+        return rpc_pb2.LeaseLeasesResponse(
+            header=self._server.header(),
+            leases=[rpc_pb2.LeaseStatus(ID=lease.id) for lease in self._server.lessor.leases()],
+        )

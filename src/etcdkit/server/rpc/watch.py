@@ -1,0 +1,175 @@
+"""The Watch service: one bidirectional gRPC stream carrying many watches.
+
+The servicer is a thin driver around :class:`~etcdkit.server.watch.WatchHub`:
+a receive task turns requests into hub calls; the handler itself is the
+sender, draining the stream's queue (``hub.take``) and encoding responses; an
+optional ticker asks the hub for periodic progress notifications. All of it
+runs on the server's event loop, so hub calls never race each other.
+
+Behaviour mirrors etcd 3.4.23 (the conformance oracle): ``created`` comes
+before any event of its watch; ids are assigned from 0 per stream; unknown or
+repeated cancels are ignored; a request with nothing set is ignored; a client
+half-close leaves the stream open (etcd keeps serving it); an unparsable
+request ends only that stream. Responses larger than ``max_request_bytes +
+512 KiB`` are split for watchers that asked for ``fragment``.
+
+Register with :func:`add_watch_servicer` to send pre-encoded bytes (each
+event encoded once for all its watchers); the generated
+``add_WatchServicer_to_server`` works too (responses are then parsed back into
+messages, which costs a copy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any, Protocol
+
+import grpc
+
+from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+from etcdkit.server.watch import WatchHub, WatchStream
+from etcdkit.server.watch.encoder import ResponseEncoder
+
+__all__ = ["GRPC_OVERHEAD_BYTES", "ServerInfo", "WatchServicer", "WatchSettings", "add_watch_servicer", "register"]
+
+GRPC_OVERHEAD_BYTES = 512 * 1024  # etcd's grpcOverheadBytes: fragment threshold = max_request_bytes + this
+DEFAULT_PROGRESS_INTERVAL = 600.0  # etcd: 10 minutes
+
+
+class WatchSettings(Protocol):
+    """The server configuration values the Watch service reads."""
+
+    @property
+    def max_request_bytes(self) -> int: ...
+
+    @property
+    def watch_progress_notify_interval(self) -> float:
+        """Seconds between periodic progress notifications (etcd flag
+        ``--experimental-watch-progress-notify-interval``); <= 0 disables them."""
+        ...
+
+
+class ServerInfo(Protocol):
+    """What the Watch service needs from the server."""
+
+    @property
+    def config(self) -> WatchSettings: ...
+
+    def header(self, revision: int | None = None) -> rpc_pb2.ResponseHeader: ...
+
+    def current_revision(self) -> int: ...
+
+
+class WatchServicer(rpc_pb2_grpc.WatchServicer):
+    """``etcdserverpb.Watch`` over a :class:`WatchHub`."""
+
+    def __init__(self, server: ServerInfo, hub: WatchHub) -> None:
+        self._server = server
+        self._hub = hub
+        self.raw_responses = False  # True when registered by add_watch_servicer
+        self._encoder: ResponseEncoder | None = None
+
+    # --- settings -----------------------------------------------------------------
+    @property
+    def fragment_limit(self) -> int:
+        return int(self._server.config.max_request_bytes) + GRPC_OVERHEAD_BYTES
+
+    @property
+    def progress_interval(self) -> float:
+        return float(getattr(self._server.config, "watch_progress_notify_interval", DEFAULT_PROGRESS_INTERVAL))
+
+    def _get_encoder(self) -> ResponseEncoder:
+        # Shared by all streams (one loop): a fan-out encodes each revision's header once.
+        if self._encoder is None:
+            self._encoder = ResponseEncoder(self._server.header, self.fragment_limit)
+        return self._encoder
+
+    def peers(self) -> list[str]:
+        """Peer addresses of the open streams (labels for the hub's fault hooks)."""
+        return sorted({s.label for s in self._hub.streams})
+
+    # --- the RPC ----------------------------------------------------------------------
+    async def Watch(
+        self, request_iterator: AsyncIterable[rpc_pb2.WatchRequest], context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        hub = self._hub
+        encoder = self._get_encoder()
+        wake = asyncio.Event()
+        stream = hub.open_stream(wake.set, label=context.peer())
+        recv = asyncio.create_task(self._recv_loop(request_iterator, stream, wake))
+        interval = self.progress_interval
+        ticker = asyncio.create_task(self._ticker(stream, interval)) if interval > 0 else None
+        try:
+            while True:
+                wake.clear()
+                if stream.drop is not None:
+                    await context.abort(stream.drop.code, stream.drop.message)
+                if recv.done() and not recv.cancelled() and recv.exception() is not None:
+                    exc = recv.exception()
+                    await context.abort(grpc.StatusCode.INTERNAL, f"grpc: error unmarshalling request: {exc}")
+                items = hub.take(stream)
+                for item in items:
+                    for data in encoder.encode(item):
+                        yield data if self.raw_responses else rpc_pb2.WatchResponse.FromString(data)
+                if items:
+                    continue
+                if not stream.synced:  # catch-up advanced without a response; let others run
+                    await asyncio.sleep(0)
+                    continue
+                await wake.wait()
+        finally:
+            recv.cancel()
+            if ticker is not None:
+                ticker.cancel()
+            hub.close_stream(stream)
+
+    async def _recv_loop(
+        self, requests: AsyncIterable[rpc_pb2.WatchRequest], stream: WatchStream, wake: asyncio.Event
+    ) -> None:
+        hub = self._hub
+        try:
+            async for req in requests:
+                kind = req.WhichOneof("request_union")
+                if kind == "create_request":
+                    hub.create(stream, req.create_request)
+                elif kind == "cancel_request":
+                    hub.cancel(stream, req.cancel_request.watch_id)
+                elif kind == "progress_request":
+                    hub.request_progress(stream)
+                # nothing set: ignored, as etcd
+        finally:
+            wake.set()  # let the sender notice errors
+
+    async def _ticker(self, stream: WatchStream, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval + random.uniform(0, interval / 10))  # etcd adds <= 10 % jitter
+            self._hub.progress_tick(stream)
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+def add_watch_servicer(servicer: WatchServicer, server: grpc.aio.Server) -> None:
+    """Register ``servicer`` so that it sends pre-encoded responses."""
+    servicer.raw_responses = True
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.Watch,
+        request_deserializer=rpc_pb2.WatchRequest.FromString,
+        response_serializer=_identity,
+    )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("etcdserverpb.Watch", {"Watch": handler}),))
+
+
+class _ServerWithHub(ServerInfo, Protocol):
+    @property
+    def hub(self) -> WatchHub: ...
+
+
+def register(server: _ServerWithHub, grpc_server: grpc.aio.Server) -> WatchServicer:
+    """Build the Watch service for ``server`` (which owns ``server.hub``) and register it."""
+    servicer = WatchServicer(server, server.hub)
+    add_watch_servicer(servicer, grpc_server)
+    return servicer
