@@ -1,0 +1,26 @@
+"""etcdkit recipes: sessions, locks, elections, STM, watch heartbeat, lock-guarded handlers, cache.
+
+Every recipe exists twice with one implementation: ``Async*`` classes for
+asyncio (over ``etcdkit.client.AsyncClient``), and blocking classes without
+the prefix (over ``etcdkit.client.Client``) that drive the async ones on the
+client's loop thread. The stateful logic lives in ``etcdkit.recipes.core``:
+I/O-free state machines with the clock passed in. Keys follow Go clientv3's
+``concurrency`` package and etcd's Lock/Election services, so recipes
+interoperate with them on any etcd v3 server. See docs/recipes.md.
+"""
+
+from etcdkit.recipes.core.session import SessionState
+from etcdkit.recipes.errors import *  # noqa: F403
+from etcdkit.recipes.errors import __all__ as _errors_all
+from etcdkit.recipes.lock import AsyncLock
+from etcdkit.recipes.session import AsyncSession
+from etcdkit.recipes.sync import Lock, Session
+
+__all__ = [
+    "AsyncLock",
+    "AsyncSession",
+    "Lock",
+    "Session",
+    "SessionState",
+    *_errors_all,
+]

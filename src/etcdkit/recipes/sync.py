@@ -1,0 +1,121 @@
+"""Blocking faces of the recipes: each drives its async twin on the blocking ``Client``'s loop thread.
+
+There is one implementation of every recipe (the ``Async*`` classes over the
+I/O-free cores); the classes here only submit its coroutines through
+``_bridge.Bridge`` and wait. Callbacks and listeners registered here run on
+the client's loop thread, so they must not call the blocking client or the
+blocking recipes (that would deadlock; the client raises ``RuntimeError``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from etcdkit.client import Client
+from etcdkit.recipes._bridge import Bridge
+from etcdkit.recipes.core.session import SessionState
+from etcdkit.recipes.errors import LockNotAcquiredError
+from etcdkit.recipes.lock import AsyncLock
+from etcdkit.recipes.session import AsyncSession
+
+__all__ = ["Lock", "Session"]
+
+
+class Session:
+    """Blocking ``AsyncSession``: a lease kept alive on the client's loop thread."""
+
+    def __init__(self, client: Client, ttl: int = 60, *, lease_id: int = 0, suspend_after: float | None = None) -> None:
+        self.client = client
+        self.bridge = Bridge(client)
+        self.aio: AsyncSession = self.bridge.run(
+            AsyncSession.create(client.aio, ttl, lease_id=lease_id, suspend_after=suspend_after)
+        )
+        self._lost = threading.Event()
+        self.aio.add_listener(self._on_state)
+
+    def _on_state(self, state: SessionState) -> None:
+        if state is SessionState.LOST:
+            self._lost.set()
+
+    @property
+    def lease_id(self) -> int:
+        return self.aio.lease_id
+
+    @property
+    def lease(self) -> int:
+        """The lease ID for writing keys; raises ``SessionLostError``/``SessionClosedError``."""
+        return self.aio.lease
+
+    @property
+    def ttl(self) -> int:
+        return self.aio.ttl
+
+    @property
+    def state(self) -> SessionState:
+        return self.aio.state
+
+    @property
+    def deadline(self) -> float:
+        return self.aio.deadline
+
+    def remaining(self) -> float:
+        return self.aio.remaining()
+
+    def check(self) -> None:
+        self.aio.check()
+
+    def add_listener(self, listener: Callable[[SessionState], None]) -> None:
+        """``listener`` runs on the client's loop thread and must not block or call the client."""
+        self.aio.add_listener(listener)
+
+    def wait_lost(self, timeout: float | None = None) -> bool:
+        """Block until the session is LOST (True) or ``timeout`` passes (False)."""
+        return self._lost.wait(timeout)
+
+    def close(self, *, revoke: bool = True) -> None:
+        self.bridge.run(self.aio.close(revoke=revoke))
+        self._lost.set()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class Lock:
+    """Blocking ``AsyncLock`` (same contract); ``with lock:`` raises ``LockNotAcquiredError`` on timeout."""
+
+    def __init__(self, session: Session, name: bytes | str, *, timeout: float | None = None) -> None:
+        self.session = session
+        self.aio = AsyncLock(session.aio, name, timeout=timeout)
+        self._bridge = session.bridge
+
+    @property
+    def key(self) -> bytes:
+        return self.aio.key
+
+    @property
+    def held(self) -> bool:
+        return self.aio.held
+
+    @property
+    def fencing_token(self) -> int:
+        return self.aio.fencing_token
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        return self._bridge.run(self.aio.acquire(timeout))
+
+    def release(self) -> None:
+        self._bridge.run(self.aio.release())
+
+    def __enter__(self) -> Self:
+        if not self.acquire(self.aio.timeout):
+            raise LockNotAcquiredError(f"lock {self.aio.prefix!r} not acquired within {self.aio.timeout}s")
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.release()
