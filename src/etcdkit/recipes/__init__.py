@@ -10,16 +10,20 @@ interoperate with them on any etcd v3 server. See docs/recipes.md.
 """
 
 from etcdkit.recipes.core.session import SessionState
+from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import *  # noqa: F403
 from etcdkit.recipes.errors import __all__ as _errors_all
 from etcdkit.recipes.lock import AsyncLock
 from etcdkit.recipes.session import AsyncSession
-from etcdkit.recipes.sync import Lock, Session
+from etcdkit.recipes.sync import Election, Lock, Observation, Session
 
 __all__ = [
+    "AsyncElection",
     "AsyncLock",
+    "Election",
     "AsyncSession",
     "Lock",
+    "Observation",
     "Session",
     "SessionState",
     *_errors_all,

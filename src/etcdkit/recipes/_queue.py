@@ -13,12 +13,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 
 from etcdkit.client import AsyncClient, EventType, Watch
 from etcdkit.recipes.core.mutex import last_created_before
 from etcdkit.recipes.session import AsyncSession
 
-__all__ = ["wait_turn"]
+__all__ = ["closing", "wait_turn"]
+
+
+@contextlib.asynccontextmanager
+async def closing(watch: Watch) -> AsyncIterator[Watch]:
+    """Close ``watch`` when the block ends."""
+    try:
+        yield watch
+    finally:
+        await watch.close()
 
 
 async def wait_turn(

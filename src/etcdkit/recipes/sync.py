@@ -10,18 +10,19 @@ blocking recipes (that would deadlock; the client raises ``RuntimeError``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import Self
 
-from etcdkit.client import Client
+from etcdkit.client import Client, KeyValue
 from etcdkit.recipes._bridge import Bridge
 from etcdkit.recipes.core.session import SessionState
+from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import LockNotAcquiredError
 from etcdkit.recipes.lock import AsyncLock
 from etcdkit.recipes.session import AsyncSession
 
-__all__ = ["Lock", "Session"]
+__all__ = ["Election", "Lock", "Observation", "Session"]
 
 
 class Session:
@@ -119,3 +120,70 @@ class Lock:
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.release()
+
+
+class Election:
+    """Blocking ``AsyncElection`` (same contract); ``observe()`` is a plain iterator."""
+
+    def __init__(self, session: Session, name: bytes | str) -> None:
+        self.session = session
+        self.aio = AsyncElection(session.aio, name)
+        self._bridge = session.bridge
+
+    @property
+    def key(self) -> bytes:
+        return self.aio.key
+
+    @property
+    def is_leader(self) -> bool:
+        return self.aio.is_leader
+
+    @property
+    def revision(self) -> int:
+        return self.aio.revision
+
+    def campaign(self, value: bytes, timeout: float | None = None) -> bool:
+        return self._bridge.run(self.aio.campaign(value, timeout))
+
+    def proclaim(self, value: bytes) -> None:
+        self._bridge.run(self.aio.proclaim(value))
+
+    def resign(self) -> None:
+        self._bridge.run(self.aio.resign())
+
+    def leader(self) -> KeyValue:
+        return self._bridge.run(self.aio.leader())
+
+    def observe(self) -> Observation:
+        """Iterate leader changes; ``next(timeout=)`` bounds one wait; close() (or ``with``) ends it."""
+        return Observation(self._bridge, self.aio.observe())
+
+
+class Observation:
+    """Blocking iterator over an async iterator driven on the client's loop."""
+
+    def __init__(self, bridge: Bridge, it: AsyncGenerator[KeyValue, None]) -> None:
+        self._bridge = bridge
+        self._it = it
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> KeyValue:
+        return self.next()
+
+    def next(self, timeout: float | None = None) -> KeyValue:
+        """The next leader change; ``TimeoutError`` after ``timeout`` (the observation then ends)."""
+        try:
+            return self._bridge.run(self._it.__anext__(), timeout)
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        self._bridge.run(self._it.aclose())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
