@@ -15,11 +15,17 @@ from etcdkit.recipes.errors import *  # noqa: F403
 from etcdkit.recipes.errors import __all__ as _errors_all
 from etcdkit.recipes.lock import AsyncLock
 from etcdkit.recipes.session import AsyncSession
-from etcdkit.recipes.sync import Election, Lock, Observation, Session
+from etcdkit.recipes.stm import AsyncSTM, Isolation, run_stm_async
+from etcdkit.recipes.sync import STM, Election, Lock, Observation, Session, run_stm
 
 __all__ = [
     "AsyncElection",
     "AsyncLock",
+    "AsyncSTM",
+    "Isolation",
+    "STM",
+    "run_stm",
+    "run_stm_async",
     "Election",
     "AsyncSession",
     "Lock",

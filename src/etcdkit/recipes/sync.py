@@ -12,17 +12,21 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from etcdkit.client import Client, KeyValue
 from etcdkit.recipes._bridge import Bridge
 from etcdkit.recipes.core.session import SessionState
+from etcdkit.recipes.core.stm import STMCore
 from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import LockNotAcquiredError
 from etcdkit.recipes.lock import AsyncLock
 from etcdkit.recipes.session import AsyncSession
+from etcdkit.recipes.stm import AsyncSTM, Isolation
 
-__all__ = ["Election", "Lock", "Observation", "Session"]
+__all__ = ["STM", "Election", "Lock", "Observation", "Session", "run_stm"]
+
+R = TypeVar("R")
 
 
 class Session:
@@ -187,3 +191,43 @@ class Observation:
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+class STM:
+    """Blocking view of one STM attempt (see ``AsyncSTM``)."""
+
+    def __init__(self, bridge: Bridge, view: AsyncSTM) -> None:
+        self._bridge = bridge
+        self.aio = view
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._bridge.run(self.aio.get(key))
+
+    def get_kv(self, key: bytes) -> KeyValue | None:
+        return self._bridge.run(self.aio.get_kv(key))
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.aio.put(key, value)
+
+    def delete(self, key: bytes) -> None:
+        self.aio.delete(key)
+
+    @property
+    def attempt(self) -> int:
+        return self.aio.attempt
+
+
+def run_stm(
+    client: Client,
+    apply: Callable[[STM], R],
+    *,
+    isolation: Isolation = Isolation.SERIALIZABLE_SNAPSHOT,
+    max_attempts: int = 20,
+) -> R:
+    """Blocking ``run_stm_async``: ``apply`` runs in the calling thread, its reads on the client's loop."""
+    bridge = Bridge(client)
+    core = STMCore(isolation, max_attempts)
+    while True:
+        result = apply(STM(bridge, AsyncSTM(client.aio, core)))
+        if core.committed(bridge.run(client.aio.txn(core.commit_txn()))):
+            return result
