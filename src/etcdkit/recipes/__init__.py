@@ -13,15 +13,19 @@ from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import *  # noqa: F403
 from etcdkit.recipes.errors import __all__ as _errors_all
+from etcdkit.recipes.heartbeat import AsyncWatchHeartbeat, HeartbeatState
 from etcdkit.recipes.lock import AsyncLock
 from etcdkit.recipes.session import AsyncSession
 from etcdkit.recipes.stm import AsyncSTM, Isolation, run_stm_async
-from etcdkit.recipes.sync import STM, Election, Lock, Observation, Session, run_stm
+from etcdkit.recipes.sync import STM, Election, Lock, Observation, Session, WatchHeartbeat, run_stm
 
 __all__ = [
     "AsyncElection",
     "AsyncLock",
     "AsyncSTM",
+    "AsyncWatchHeartbeat",
+    "HeartbeatState",
+    "WatchHeartbeat",
     "Isolation",
     "STM",
     "run_stm",

@@ -14,17 +14,20 @@ from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import Self, TypeVar
 
+from prometheus_client import CollectorRegistry
+
 from etcdkit.client import Client, KeyValue
 from etcdkit.recipes._bridge import Bridge
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.core.stm import STMCore
 from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import LockNotAcquiredError
+from etcdkit.recipes.heartbeat import AsyncWatchHeartbeat, HeartbeatState
 from etcdkit.recipes.lock import AsyncLock
 from etcdkit.recipes.session import AsyncSession
 from etcdkit.recipes.stm import AsyncSTM, Isolation
 
-__all__ = ["STM", "Election", "Lock", "Observation", "Session", "run_stm"]
+__all__ = ["STM", "Election", "Lock", "Observation", "Session", "WatchHeartbeat", "run_stm"]
 
 R = TypeVar("R")
 
@@ -231,3 +234,50 @@ def run_stm(
         result = apply(STM(bridge, AsyncSTM(client.aio, core)))
         if core.committed(bridge.run(client.aio.txn(core.commit_txn()))):
             return result
+
+
+class WatchHeartbeat:
+    """Blocking ``AsyncWatchHeartbeat``; ``on_change`` runs on the client's loop thread."""
+
+    def __init__(
+        self,
+        client: Client,
+        key: bytes,
+        *,
+        interval: float = 1.0,
+        bound: float = 5.0,
+        writer: bool = True,
+        on_change: Callable[[HeartbeatState, float], None] | None = None,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self._bridge = Bridge(client)
+        self.aio = AsyncWatchHeartbeat(
+            client.aio, key, interval=interval, bound=bound, writer=writer, on_change=on_change, registry=registry
+        )
+
+    @property
+    def state(self) -> HeartbeatState:
+        return self.aio.state
+
+    @property
+    def events(self) -> int:
+        return self.aio.events
+
+    def age(self) -> float:
+        return self.aio.age()
+
+    def wait_state(self, state: HeartbeatState, timeout: float | None = None) -> None:
+        self._bridge.run(self.aio.wait_state(state, timeout))
+
+    def start(self) -> None:
+        self._bridge.run(self.aio.start())
+
+    def stop(self) -> None:
+        self._bridge.run(self.aio.stop())
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
