@@ -13,15 +13,34 @@ from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import *  # noqa: F403
 from etcdkit.recipes.errors import __all__ as _errors_all
+from etcdkit.recipes.guarded import AsyncGuardedWatch, guarded_delete, guarded_put, lock_name
 from etcdkit.recipes.heartbeat import AsyncWatchHeartbeat, HeartbeatState
 from etcdkit.recipes.lock import AsyncLock
 from etcdkit.recipes.session import AsyncSession
 from etcdkit.recipes.stm import AsyncSTM, Isolation, run_stm_async
-from etcdkit.recipes.sync import STM, Election, Lock, Observation, Session, WatchHeartbeat, run_stm
+from etcdkit.recipes.sync import (
+    STM,
+    Election,
+    GuardedWatch,
+    Lock,
+    Observation,
+    Session,
+    WatchHeartbeat,
+    guarded_delete_sync,
+    guarded_put_sync,
+    run_stm,
+)
 
 __all__ = [
     "AsyncElection",
+    "AsyncGuardedWatch",
     "AsyncLock",
+    "GuardedWatch",
+    "guarded_delete",
+    "guarded_delete_sync",
+    "guarded_put",
+    "guarded_put_sync",
+    "lock_name",
     "AsyncSTM",
     "AsyncWatchHeartbeat",
     "HeartbeatState",

@@ -9,6 +9,8 @@ blocking recipes (that would deadlock; the client raises ``RuntimeError``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
@@ -16,18 +18,30 @@ from typing import Self, TypeVar
 
 from prometheus_client import CollectorRegistry
 
-from etcdkit.client import Client, KeyValue
+from etcdkit.client import Client, Event, KeyValue, PutResponse
 from etcdkit.recipes._bridge import Bridge
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.core.stm import STMCore
 from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import LockNotAcquiredError
+from etcdkit.recipes.guarded import DEFAULT_LOCK_PREFIX, AsyncGuardedWatch, guarded_delete, guarded_put
 from etcdkit.recipes.heartbeat import AsyncWatchHeartbeat, HeartbeatState
 from etcdkit.recipes.lock import AsyncLock
 from etcdkit.recipes.session import AsyncSession
 from etcdkit.recipes.stm import AsyncSTM, Isolation
 
-__all__ = ["STM", "Election", "Lock", "Observation", "Session", "WatchHeartbeat", "run_stm"]
+__all__ = [
+    "STM",
+    "Election",
+    "GuardedWatch",
+    "Lock",
+    "Observation",
+    "Session",
+    "WatchHeartbeat",
+    "guarded_delete_sync",
+    "guarded_put_sync",
+    "run_stm",
+]
 
 R = TypeVar("R")
 
@@ -281,3 +295,82 @@ class WatchHeartbeat:
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+class GuardedWatch:
+    """Blocking ``AsyncGuardedWatch``: ``handler`` runs in a worker thread, ``run()`` blocks.
+
+    The handler may call the blocking client (it does not run on the loop thread).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        key: bytes,
+        handler: Callable[[Event], None],
+        *,
+        prefix: bool = False,
+        lock_prefix: bytes = DEFAULT_LOCK_PREFIX,
+        skip_stale: bool = True,
+        start_revision: int = 0,
+    ) -> None:
+        async def in_thread(event: Event) -> None:
+            await asyncio.to_thread(handler, event)
+
+        self._bridge = session.bridge
+        self.aio = AsyncGuardedWatch(
+            session.aio,
+            key,
+            in_thread,
+            prefix=prefix,
+            lock_prefix=lock_prefix,
+            skip_stale=skip_stale,
+            start_revision=start_revision,
+        )
+        self.ready = threading.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def handled(self) -> int:
+        return self.aio.handled
+
+    @property
+    def skipped(self) -> int:
+        return self.aio.skipped
+
+    def run(self) -> None:
+        """Handle events until ``stop()`` (returns) or a handler error (raised here)."""
+
+        async def start() -> asyncio.Task[None]:
+            return asyncio.get_running_loop().create_task(self.aio.run(self.ready.set))
+
+        self._task = self._bridge.run(start())
+
+        async def join(task: asyncio.Task[None]) -> None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self._bridge.run(join(self._task))
+
+    def stop(self) -> None:
+        """End ``run()`` (from another thread); the handler in progress finishes first."""
+        self._bridge.run(self.aio.stop())
+
+
+def guarded_put_sync(
+    session: Session,
+    key: bytes,
+    value: bytes,
+    *,
+    lock_prefix: bytes = DEFAULT_LOCK_PREFIX,
+    timeout: float | None = None,
+) -> PutResponse:
+    """Blocking ``guarded_put``."""
+    return session.bridge.run(guarded_put(session.aio, key, value, lock_prefix=lock_prefix, timeout=timeout))
+
+
+def guarded_delete_sync(
+    session: Session, key: bytes, *, lock_prefix: bytes = DEFAULT_LOCK_PREFIX, timeout: float | None = None
+) -> int:
+    """Blocking ``guarded_delete``."""
+    return session.bridge.run(guarded_delete(session.aio, key, lock_prefix=lock_prefix, timeout=timeout))
