@@ -9,6 +9,7 @@ I/O-free state machines with the clock passed in. Keys follow Go clientv3's
 interoperate with them on any etcd v3 server. See docs/recipes.md.
 """
 
+from etcdkit.recipes.cache import AsyncCache, Conflict, PendingWrite
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import *  # noqa: F403
@@ -20,6 +21,7 @@ from etcdkit.recipes.session import AsyncSession
 from etcdkit.recipes.stm import AsyncSTM, Isolation, run_stm_async
 from etcdkit.recipes.sync import (
     STM,
+    Cache,
     Election,
     GuardedWatch,
     Lock,
@@ -32,6 +34,10 @@ from etcdkit.recipes.sync import (
 )
 
 __all__ = [
+    "AsyncCache",
+    "Cache",
+    "Conflict",
+    "PendingWrite",
     "AsyncElection",
     "AsyncGuardedWatch",
     "AsyncLock",

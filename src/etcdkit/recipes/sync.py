@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
@@ -20,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from etcdkit.client import Client, Event, KeyValue, PutResponse
 from etcdkit.recipes._bridge import Bridge
+from etcdkit.recipes.cache import AsyncCache, Conflict, PendingWrite
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.core.stm import STMCore
 from etcdkit.recipes.election import AsyncElection
@@ -374,3 +376,98 @@ def guarded_delete_sync(
 ) -> int:
     """Blocking ``guarded_delete``."""
     return session.bridge.run(guarded_delete(session.aio, key, lock_prefix=lock_prefix, timeout=timeout))
+
+
+class Cache:
+    """Blocking ``AsyncCache``: reads are local (no loop hop); writes and lifecycle run on the loop.
+
+    ``on_conflict`` and listeners run on the client's loop thread.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        prefix: bytes,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        write_back: bool = True,
+        on_conflict: Callable[[Conflict], None] | None = None,
+        persist_interval: float = 0.2,
+        retry_interval: float = 0.5,
+    ) -> None:
+        self._bridge = Bridge(client)
+        self.aio = AsyncCache(
+            client.aio,
+            prefix,
+            path=path,
+            write_back=write_back,
+            on_conflict=on_conflict,
+            persist_interval=persist_interval,
+            retry_interval=retry_interval,
+        )
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.aio.get(key)
+
+    def get_kv(self, key: bytes) -> KeyValue | None:
+        return self.aio.get_kv(key)
+
+    def items(self) -> list[tuple[bytes, bytes]]:
+        return self.aio.items()
+
+    def __contains__(self, key: bytes) -> bool:
+        return key in self.aio
+
+    def __len__(self) -> int:
+        return len(self.aio)
+
+    @property
+    def revision(self) -> int:
+        return self.aio.revision
+
+    @property
+    def stale(self) -> bool:
+        return self.aio.stale
+
+    def staleness(self) -> float:
+        return self.aio.staleness()
+
+    @property
+    def pending(self) -> list[PendingWrite]:
+        return self.aio.pending
+
+    @property
+    def conflicts(self) -> list[Conflict]:
+        return self.aio.conflicts
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        self.aio.add_listener(listener)
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self._bridge.run(self.aio.put(key, value))
+
+    def delete(self, key: bytes) -> None:
+        self._bridge.run(self.aio.delete(key))
+
+    def flush(self, timeout: float | None = None) -> None:
+        self._bridge.run(self.aio.flush(timeout))
+
+    def wait_synced(self, timeout: float | None = None) -> None:
+        self._bridge.run(self.aio.wait_synced(timeout))
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> None:
+        """Wait until ``predicate()`` (evaluated on the loop thread; must not block) holds."""
+        self._bridge.run(self.aio.wait_for(predicate, timeout))
+
+    def start(self, timeout: float | None = None) -> None:
+        self._bridge.run(self.aio.start(timeout))
+
+    def close(self) -> None:
+        self._bridge.run(self.aio.close())
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
