@@ -11,7 +11,8 @@
     python examples/stock_watcher.py --endpoints 127.0.0.1:2379 --demo
 
 ``--demo`` also runs a price feed (130, 119, 110 for /stock/foo) and exits once
-the last price is handled (a price superseded before its handler got the lock is skipped); without it the watcher runs until Ctrl-C.
+the last price is handled (a price superseded before its handler got the lock is
+skipped); without it the watcher runs until Ctrl-C.
 """
 
 from __future__ import annotations
