@@ -39,7 +39,7 @@ Result = pb.Compare.CompareResult
 def rev(resp: Any) -> int:
     """The raw header revision of a response; a failed call fails the case here, readably."""
     if isinstance(resp, grpc.RpcError):
-        raise AssertionError(f"call failed where a revision was needed: {resp.code()} {resp.details()}")  # type: ignore[attr-defined]
+        raise AssertionError(f"call failed where a revision was needed: {resp.code()} {resp.details()}")
     return int(resp.header.revision)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from etcdkit.api.pb import kv_pb2
 from etcdkit.api.pb import rpc_pb2 as pb
 
-from .cases_lease_support import LeaseNames, grant, lease_id, revoke_all, sorted_ids, wait_key_gone
+from .cases_lease_support import LeaseNames, grant, lease_id, revoke_all, sorted_ids, wait_key_gone, watch_responses
 from .harness import Conn, case
 
 
@@ -79,7 +79,7 @@ def case_lease_revoke_emits_delete_events(c: Conn) -> None:
     stream = c.watch.Watch(iter([pb.WatchRequest(create_request=create)]), timeout=c.timeout)
     events: list[tuple[str, bytes, int]] = []
     try:
-        for resp in stream:
+        for resp in watch_responses(stream):
             for ev in resp.events:
                 events.append((kv_pb2.Event.EventType.Name(ev.type), ev.kv.key, c.rel(ev.kv.mod_revision)))
             if len(events) >= 4:
@@ -157,3 +157,15 @@ def case_lease_keepalive_prevents_expiry(c: Conn) -> None:
     c.record([r.TTL for r in out], "every renewal answered with the TTL")
     c.call(c.kv.Range, pb.RangeRequest(key=c.k("alive"), keys_only=True), "key still there")
     revoke_all(c, [a])
+
+
+@case
+def case_lease_negative_client_chosen_id(c: Conn) -> None:
+    neg = -lease_id(c, 0)
+    c.call(c.lease.LeaseGrant, pb.LeaseGrantRequest(ID=neg, TTL=30), "etcd accepts a negative id")
+    c.call(c.kv.Put, pb.PutRequest(key=c.k("n"), value=b"v", lease=neg), "put under it")
+    resp = c.lease.LeaseTimeToLive(pb.LeaseTimeToLiveRequest(ID=neg, keys=True), timeout=c.timeout)
+    c.record([neg == resp.ID, resp.grantedTTL, list(resp.keys)], "timetolive")
+    c.call(c.lease.LeaseRevoke, pb.LeaseRevokeRequest(ID=neg), "revoke")
+    c.call(c.kv.Range, pb.RangeRequest(key=c.k("n")), "key gone")
+    c.call(c.kv.Put, pb.PutRequest(key=c.k("after"), value=b"v"), "the server still writes")

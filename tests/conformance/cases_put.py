@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from etcdkit.api.pb import rpc_pb2 as pb
 
-from .case_tools import grant, lease_id, put, revoke
+from .case_tools import grant, lease_id, prefix, put, revoke
 from .harness import Conn, case
 
 
@@ -144,3 +144,17 @@ def case_put_binary_key_and_value(c: Conn) -> None:
     value = bytes(range(255, -1, -1)) * 4
     c.call(c.kv.Put, pb.PutRequest(key=key, value=value), "put all byte values")
     c.call(c.kv.Range, pb.RangeRequest(key=key), "read back")
+
+
+@case
+def case_put_delete_detaches_lease(c: Conn) -> None:
+    lid = grant(c)
+    try:
+        put(c, "a", b"1", "put a with lease", lease=lid)
+        put(c, "b", b"1", "put b with lease", lease=lid)
+        c.call(c.kv.DeleteRange, pb.DeleteRangeRequest(key=c.k("a")), "delete a")
+        put(c, "a", b"2", "recreate a without lease")
+    finally:
+        revoke(c, lid, "revoke deletes only b")
+    key, end = prefix(c, "")
+    c.call(c.kv.Range, pb.RangeRequest(key=key, range_end=end), "a survives")

@@ -208,3 +208,24 @@ def case_range_create_revision_filters(c: Conn) -> None:
         sort_order=SortOrder.DESCEND,
     )
     _rng(c, "filters at a historical revision", key, end, revision=revs[1], min_create_revision=revs[1])
+
+
+@case
+def case_range_historical_limit_and_count(c: Conn) -> None:
+    revs = seed(c, [(k, b"1") for k in "abcd"])
+    c.call(c.kv.DeleteRange, pb.DeleteRangeRequest(key=c.k("a")), "delete a")
+    put(c, "e", b"1")
+    key, end = prefix(c, "")
+    _rng(c, "at r2 limit 1", key, end, revision=revs[1], limit=1)
+    _rng(c, "at r4 (before delete) count_only", key, end, revision=revs[3], count_only=True)
+    _rng(c, "at r5 (a deleted) keys_only limit 2", key, end, revision=revs[3] + 1, keys_only=True, limit=2)
+    _rng(
+        c,
+        "at r4 sorted by create descend limit 2",
+        key,
+        end,
+        revision=revs[3],
+        limit=2,
+        sort_target=SortTarget.CREATE,
+        sort_order=SortOrder.DESCEND,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from etcdkit.api.pb import rpc_pb2 as pb
 
-from .case_tools import Result, Target, cmp, op_delete, op_put, op_range, op_txn, prefix, put
+from .case_tools import Result, Target, cmp, grant, op_delete, op_put, op_range, op_txn, prefix, put, revoke
 from .harness import Conn, case
 
 
@@ -247,5 +247,17 @@ def case_txn_range_invalid_sort_order(c: Conn) -> None:
         c,
         "sort_order=7 in a txn range",
         [],
-        [pb.RequestOp(request_range=pb.RangeRequest(key=key, range_end=end, sort_order=7))],
+        [pb.RequestOp(request_range=pb.RangeRequest(key=key, range_end=end, sort_order=7))],  # type: ignore[arg-type]
     )
+
+
+@case
+def case_txn_put_with_lease(c: Conn) -> None:
+    lid = grant(c)
+    try:
+        _txn(c, "two puts with a lease in one txn", [], [op_put(c, "a", lease=lid), op_put(c, "b", lease=lid)])
+        _txn(c, "ignore_lease inside a txn", [], [op_put(c, "a", b"2", ignore_lease=True, prev_kv=True)])
+        _all(c, "both attached")
+    finally:
+        revoke(c, lid, "revoke deletes both in one revision")
+    _all(c, "nothing left")

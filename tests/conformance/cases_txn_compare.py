@@ -154,3 +154,14 @@ def case_txn_compare_unknown_enums(c: Conn) -> None:
     c.record(_succeeded(c, [pb.Compare(key=key, target=Target.VALUE, result=9, value=b"zzz")]), "result=9")  # type: ignore[arg-type]
     c.record(_succeeded(c, [pb.Compare(key=key, target=9, result=Result.EQUAL, version=5)]), "target=9 EQUAL")  # type: ignore[arg-type]
     c.record(_succeeded(c, [pb.Compare(key=key, target=9, result=Result.GREATER, version=5)]), "target=9 GREATER")  # type: ignore[arg-type]
+
+
+@case(fresh=True)
+def case_txn_compare_from_key_range(c: Conn) -> None:
+    put(c, "a", b"x")
+    put(c, "b", b"x")
+    put(c, "c", b"y")
+    _table(c, c.k("b"), "VALUE", {"'x' from b": {"value": b"x"}, "'y' from c": {"value": b"y"}}, b"\x00")
+    _table(c, c.k("c"), "VALUE", {"'y' from c": {"value": b"y"}}, b"\x00")
+    _table(c, b"\x00", "VERSION", {"1 over all keys": {"version": 1}}, b"\x00")
+    _table(c, c.k("d"), "CREATE", {"0 past the last key": {"create_revision": 0}}, b"\x00")

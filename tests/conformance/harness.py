@@ -22,7 +22,7 @@ import base64
 import binascii
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import grpc
 from google.protobuf.json_format import MessageToDict
@@ -52,10 +52,19 @@ class CaseSpec:
 CASES: dict[str, CaseSpec] = {}
 
 
-def case(fn: Callable[[Conn], None] | None = None, *, fresh: bool = False, extra_args: tuple[str, ...] = ()) -> Any:
+CaseFn = Callable[["Conn"], None]
+
+
+@overload
+def case(fn: CaseFn) -> CaseFn: ...
+@overload
+def case(*, fresh: bool = False, extra_args: tuple[str, ...] = ()) -> Callable[[CaseFn], CaseFn]: ...
+def case(
+    fn: CaseFn | None = None, *, fresh: bool = False, extra_args: tuple[str, ...] = ()
+) -> CaseFn | Callable[[CaseFn], CaseFn]:
     """Register a conformance case (usable as ``@case`` or ``@case(fresh=True)``)."""
 
-    def register(f: Callable[[Conn], None]) -> Callable[[Conn], None]:
+    def register(f: CaseFn) -> CaseFn:
         name = f.__name__.removeprefix("case_")
         if name in CASES:
             raise ValueError(f"duplicate conformance case {name}")

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,7 @@ class Ctl:
     transcript: list[Any] = field(default_factory=list)
     member_id: int = 0
     cluster_id: int = 0
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         with grpc.insecure_channel(self.server.endpoint) as ch:
@@ -99,7 +101,24 @@ class Ctl:
         s = re.sub(r"took = \S+", "took = <t>", s)
         for ident, name in ((self.member_id, "<member>"), (self.cluster_id, "<cluster>")):
             s = s.replace(f"{ident:x}", name).replace(str(ident), name)
+        for raw, name in self.aliases.items():
+            s = s.replace(raw, name)
         return s
+
+    def alias(self, raw: str, name: str) -> None:
+        """Show ``raw`` (e.g. a server-chosen lease id, hex or decimal) as ``name`` from now on."""
+        self.aliases[raw] = name
+        if re.fullmatch(r"[0-9a-f]+", raw):
+            self.aliases[str(int(raw, 16))] = name
+
+    def fields(self, s: str) -> str:
+        """``-w fields`` output with revisions made relative to the scenario start."""
+
+        def rel(m: re.Match[str]) -> str:
+            n = int(m.group(2))
+            return f"{m.group(1)}{n - self.base if n > 0 else n}"
+
+        return re.sub(r'("(?:Prev)?(?:Create|Mod)?Revision" : )(-?\d+)', rel, self.text(s))
 
     def json(self, s: str) -> Any:
         """Parse etcdctl ``-w json`` output (after any interactive prompts) and normalise it."""
@@ -202,6 +221,8 @@ def scenario_get_from_key(ctl: Ctl) -> None:
         ctl.run("put", k + key, key)
     ctl.run("get", "--from-key", k + "b")
     ctl.run("get", "--from-key", "--keys-only", "--limit=1", k + "a")
+    ctl.run("del", "--from-key", "--prev-kv", k + "b")
+    ctl.run("get", "--from-key", k + "a")
 
 
 @scenario()
@@ -335,6 +356,82 @@ def scenario_alarm_nospace(ctl: Ctl) -> None:
     ctl.run("alarm", "disarm")
     ctl.run("alarm", "list")
     ctl.run("put", P + "quota/a", "1")
+
+
+@scenario()
+def scenario_put_flags_and_errors(ctl: Ctl) -> None:
+    k = P + "flags/"
+    ctl.run("put", k + "a", "1")
+    ctl.run("put", "--ignore-value", k + "a")
+    ctl.run("put", "--ignore-value", k + "missing")
+    ctl.run("put", "--ignore-lease", k + "a", "2")
+    ctl.run("put", "--ignore-lease", k + "missing", "2")
+    ctl.run("put", "--ignore-value", k + "a", "3")
+    ctl.run("put", "", "v")
+    ctl.run("get", "")
+    ctl.run("del", "")
+    ctl.run("put", "--lease=1234abcd", k + "b", "1")
+    ctl.run("get", "--prefix", k)
+
+
+@scenario()
+def scenario_get_fields(ctl: Ctl) -> None:
+    k = P + "fields/"
+    ctl.run("put", k + "a", "1")
+    ctl.run("put", k + "a", "2")
+    ctl.run("get", "-w", "fields", k + "a", out=ctl.fields)
+    ctl.run("put", "-w", "fields", "--prev-kv", k + "a", "3", out=ctl.fields)
+    ctl.run("del", "-w", "fields", k + "a", out=ctl.fields)
+
+
+@scenario()
+def scenario_lease(ctl: Ctl) -> None:
+    k = P + "lease/"
+    out = ctl.run("lease", "grant", "600")
+    m = re.search(r"lease ([0-9a-f]+) granted", out)
+    if m is not None:
+        ctl.alias(m.group(1), "<lease>")
+        ctl.transcript[-1] = ("lease grant 600", 0, ctl.text(out), [])
+    lid = m.group(1) if m is not None else "0"
+    ctl.run("lease", "list")
+    ctl.run("put", f"--lease={lid}", k + "a", "1", label="put --lease=<lease> a")
+    ctl.run("put", f"--lease={lid}", k + "b", "2", label="put --lease=<lease> b")
+
+    def ttl(s: str) -> str:
+        # remaining TTL ticks with time; etcd lists attached keys in Go map order (random): sort them.
+        s = re.sub(r"remaining\(\d+s\)", "remaining(<n>s)", ctl.text(s))
+        return re.sub(r"attached keys\(\[(.*?)\]\)", lambda m: f"attached keys({sorted(m.group(1).split())})", s)
+
+    ctl.run("lease", "timetolive", lid, out=ttl, label="timetolive")
+    ctl.run("lease", "timetolive", "--keys", lid, out=ttl, label="timetolive --keys")
+    ctl.run("lease", "keep-alive", "--once", lid, label="keep-alive --once")
+    ctl.run("put", "--ignore-lease", k + "a", "3")
+    ctl.run("lease", "revoke", lid, label="revoke")
+    ctl.run("get", "--prefix", k)
+    ctl.run("lease", "revoke", lid, label="revoke again")
+    ctl.run("lease", "timetolive", lid, label="timetolive after revoke")
+
+
+@scenario(extra_args=())
+def scenario_snapshot(ctl: Ctl) -> None:
+    # A fresh server, so the snapshot's revision and key count are deterministic.
+    ctl.run("put", P + "snap/a", "1")
+    ctl.run("put", P + "snap/b", "2")
+    ctl.run("del", P + "snap/b")
+    with tempfile.TemporaryDirectory(prefix="e2e-snap-") as tmp:
+        ctl.alias(tmp, "<dir>")
+        db = f"{tmp}/s.db"
+        ctl.run("snapshot", "save", db, label="snapshot save <dir>/s.db")
+
+        def status(s: str) -> Any:
+            doc = json.loads(s)
+            return {"revision": doc["revision"], "totalKey": doc["totalKey"], "has hash and size": len(doc) == 4}
+
+        ctl.run("snapshot", "status", "-w", "json", db, out=status, label="snapshot status -w json")
+        restored = f"{tmp}/restored"
+        ctl.run("snapshot", "restore", db, f"--data-dir={restored}", label="snapshot restore")
+        listing = sorted(os.listdir(restored)) if os.path.isdir(restored) else None
+        ctl.transcript.append(("ls <dir>/restored", 0, listing, []))
 
 
 # --- the test -------------------------------------------------------------------

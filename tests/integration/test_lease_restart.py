@@ -45,6 +45,8 @@ def test_leases_and_lock_survive_kill_9() -> None:
             gone_id = lease.LeaseGrant(pb.LeaseGrantRequest(TTL=60), timeout=10).ID
             kept_id = lease.LeaseGrant(pb.LeaseGrantRequest(TTL=4), timeout=10).ID
             lock_lease = lease.LeaseGrant(pb.LeaseGrantRequest(TTL=60), timeout=10).ID
+            neg_id = lease.LeaseGrant(pb.LeaseGrantRequest(ID=-0x77, TTL=60), timeout=10).ID
+            kv.Put(pb.PutRequest(key=b"/r/neg", value=b"v", lease=neg_id), timeout=10)
             for k in (b"/r/long/1", b"/r/long/2"):
                 kv.Put(pb.PutRequest(key=k, value=b"v", lease=long_id), timeout=10)
             kv.Put(pb.PutRequest(key=b"/r/short", value=b"v", lease=short_id), timeout=10)
@@ -54,7 +56,7 @@ def test_leases_and_lock_survive_kill_9() -> None:
             held = lock.Lock(v3lock_pb2.LockRequest(name=b"/r/job", lease=lock_lease), timeout=10)
             acked_rev = kv.Range(pb.RangeRequest(key=b"/r/", range_end=b"/r0"), timeout=10).header.revision
 
-        stop, sent, answered = threading.Event(), [0], []
+        stop, sent, answered = threading.Event(), [0], list[int]()
         pinger = threading.Thread(target=_keep_alive, args=(server.endpoint, kept_id, stop, sent, answered))
         pinger.start()
         try:
@@ -76,10 +78,11 @@ def test_leases_and_lock_survive_kill_9() -> None:
                 b"/r/long/2": long_id,
                 b"/r/short": short_id,
                 b"/r/kept": kept_id,
+                b"/r/neg": neg_id,
                 held.key: lock_lease,
             }
             listed = {s.ID for s in lease.LeaseLeases(pb.LeaseLeasesRequest(), timeout=10).leases}
-            assert listed == {long_id, short_id, kept_id, lock_lease}
+            assert listed == {long_id, short_id, kept_id, lock_lease, neg_id}
             ttl = lease.LeaseTimeToLive(pb.LeaseTimeToLiveRequest(ID=long_id, keys=True), timeout=10)
             assert (ttl.grantedTTL, sorted(ttl.keys)) == (60, [b"/r/long/1", b"/r/long/2"])
             assert 55 <= ttl.TTL <= 61  # refreshed on start (+ election timeout), as etcd's Promote
@@ -113,7 +116,7 @@ def test_leases_and_lock_survive_kill_9() -> None:
             )
             after = kv.Range(pb.RangeRequest(key=b"/r/", range_end=b"/r0"), timeout=10)
             assert after.header.revision == before + 2  # one revision per expired lease
-            assert {x.key for x in after.kvs} == {b"/r/long/1", b"/r/long/2", waiting.result().key}
+            assert {x.key for x in after.kvs} == {b"/r/long/1", b"/r/long/2", b"/r/neg", waiting.result().key}
             assert lease.LeaseTimeToLive(pb.LeaseTimeToLiveRequest(ID=short_id), timeout=10).TTL == -1
     finally:
         server.cleanup()

@@ -18,7 +18,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+from etcdkit.api.pb import auth_pb2, rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.snapshot import RestoreError, restore_snapshot
 from etcdkit.server.storage.etcd_snapshot import SnapshotError
 from etcdkit.testing import EtcdkitProcess, EtcdProcess, ServerProcess
@@ -46,16 +46,25 @@ def populate(endpoint: str) -> None:
         rev = kv.Range(rpc_pb2.RangeRequest(key=b"/snap/"), timeout=10).header.revision
         kv.Compact(rpc_pb2.CompactionRequest(revision=rev - 50, physical=True), timeout=10)
         kv.Put(rpc_pb2.PutRequest(key=b"/snap/0001", value=b"after-compaction"), timeout=10)
+        auth = rpc_pb2_grpc.AuthStub(ch)
+        auth.UserAdd(rpc_pb2.AuthUserAddRequest(name="alice", password="pw"), timeout=10)
+        auth.RoleAdd(rpc_pb2.AuthRoleAddRequest(name="reader"), timeout=10)
+        perm = auth_pb2.Permission(permType=auth_pb2.Permission.READ, key=b"/snap/", range_end=b"/snap0")
+        auth.RoleGrantPermission(rpc_pb2.AuthRoleGrantPermissionRequest(name="reader", perm=perm), timeout=10)
+        auth.UserGrantRole(rpc_pb2.AuthUserGrantRoleRequest(user="alice", role="reader"), timeout=10)
 
 
-def state(endpoint: str) -> tuple[list[tuple[bytes, bytes, int, int, int, int]], int, int, list[int]]:
+def state(endpoint: str) -> tuple[object, ...]:
     with grpc.insecure_channel(endpoint) as ch:
         kv, m, lease = rpc_pb2_grpc.KVStub(ch), rpc_pb2_grpc.MaintenanceStub(ch), rpc_pb2_grpc.LeaseStub(ch)
+        auth = rpc_pb2_grpc.AuthStub(ch)
+        roles = list(auth.UserGet(rpc_pb2.AuthUserGetRequest(name="alice"), timeout=10).roles)
+        perms = list(auth.RoleGet(rpc_pb2.AuthRoleGetRequest(role="reader"), timeout=10).perm)
         r = kv.Range(rpc_pb2.RangeRequest(key=b"\x00", range_end=b"\x00"), timeout=10)
         kvs = [(x.key, x.value, x.create_revision, x.mod_revision, x.version, x.lease) for x in r.kvs]
         h = m.HashKV(rpc_pb2.HashKVRequest(revision=0), timeout=10)
         leases = sorted(x.ID for x in lease.LeaseLeases(rpc_pb2.LeaseLeasesRequest(), timeout=10).leases)
-        return kvs, r.header.revision, h.hash, leases
+        return kvs, r.header.revision, h.hash, leases, roles, perms
 
 
 def restore_into_etcd(snapshot: Path, target: Path) -> EtcdProcess:

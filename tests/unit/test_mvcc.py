@@ -104,3 +104,4 @@ def test_keep_at_never_keeps_a_tombstone() -> None:
     assert _keep_at(revs, 8) is None
     assert _keep_at(revs, 9) == _p(9)
     assert _keep_at(array("Q", [_p(4), _p(8, True)]), 9) is None
+

@@ -39,6 +39,8 @@ class ServerConfig:
     heartbeat_interval_ms: int = 100
     election_timeout_ms: int = 1000
     watch_progress_notify_interval: float = 600.0
+    auth_token_ttl: float = 300.0
+    bcrypt_cost: int = 10
     checkpoint_entries: int = 10000
     checkpoint_interval: float = 5.0
     extra: dict[str, str] = field(default_factory=dict)

@@ -22,12 +22,14 @@ import logging
 import random
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from etcdkit import ETCD_VERSION
 from etcdkit.api import errors
 from etcdkit.api.pb import internal_pb2, kv_pb2, rpc_pb2
+from etcdkit.server import failpoints
+from etcdkit.server.auth import AuthInfo, AuthStore, SimpleTokens
 from etcdkit.server.config import ServerConfig, cluster_id, member_id
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease import Lessor
@@ -41,6 +43,7 @@ __all__ = ["EtcdServer"]
 
 log = logging.getLogger("etcdkit.server")
 _U64 = struct.Struct(">Q")
+_MASK64 = (1 << 64) - 1  # lease ids are int64 (etcd accepts negative ones); keys are their uint64 bits
 InternalRequest = internal_pb2.InternalRequest
 _R = TypeVar("_R")
 MAX_PENDING_GAP = 5000
@@ -80,6 +83,8 @@ class EtcdServer:
         self.lessor = Lessor(time.monotonic, min_ttl=config.min_lease_ttl)
         self._leases = _LeaseView(self.lessor)
         self.hub = hub
+        self.auth = AuthStore(self.backend)
+        self.tokens = SimpleTokens(time.monotonic, ttl=config.auth_token_ttl)
         self.alarms: set[tuple[int, int]] = set()
         self._next_index = max(self.wal.last_index, self.store.applied_index)
         self._pending: list[tuple[WALEntry, asyncio.Future[Any]]] = []
@@ -91,6 +96,9 @@ class EtcdServer:
         self._last_checkpoint_time = time.monotonic()
         self._checkpointing = False
         self._rng = random.Random()
+        self._size_in_use = self.backend.size_in_use()  # refreshed after each applied batch
+        # Called with the seconds each WAL append + fdatasync took (the member feeds a histogram).
+        self.on_wal_sync: Callable[[float], None] | None = None
         self._load_state()
 
     # -- lifecycle -----------------------------------------------------------
@@ -177,9 +185,77 @@ class EtcdServer:
             resp.errors.append(f"memberID:{self.member_id} alarm:{rpc_pb2.AlarmType.Name(alarm)} ")  # type: ignore[arg-type]
         return self.fill(resp)
 
+    # -- auth ----------------------------------------------------------------
+    def auth_info(self, metadata: Any) -> AuthInfo | None:
+        """Who sent a request, from its gRPC metadata (``token`` or ``authorization``).
+
+        None when auth is disabled (no checks); a user-less AuthInfo when no token
+        was sent; raises ``invalid auth token`` for an unknown or expired token.
+        """
+        if not self.auth.enabled:
+            return None
+        token = ""
+        for key, value in metadata or ():
+            if key in ("token", "authorization"):
+                token = value.removeprefix("Bearer ") if isinstance(value, str) else ""
+                break
+        if not token:
+            return AuthInfo("", 0)
+        user = self.tokens.user_of(token)
+        if user is None:
+            raise EtcdServerError(errors.INVALID_AUTH_TOKEN)
+        return AuthInfo(user, self.auth.revision)
+
+    def who(self, context: Any) -> AuthInfo | None:
+        """``auth_info`` of a servicer context; free when auth is disabled."""
+        return self.auth_info(context.invocation_metadata()) if self.auth.enabled else None
+
+    def _check_txn_auth(self, info: AuthInfo | None, r: rpc_pb2.TxnRequest) -> None:
+        for c in r.compare:
+            self.auth.check_range(info, c.key, c.range_end, write=False)
+        for op in (*r.success, *r.failure):
+            which = op.WhichOneof("request")
+            if which == "request_range":
+                self.auth.check_range(info, op.request_range.key, op.request_range.range_end, write=False)
+            elif which == "request_put":
+                self._check_put_auth(info, op.request_put)
+            elif which == "request_delete_range":
+                d = op.request_delete_range
+                self.auth.check_range(info, d.key, d.range_end, write=True)
+                if d.prev_kv:
+                    self.auth.check_range(info, d.key, d.range_end, write=False)
+            elif which == "request_txn":
+                self._check_txn_auth(info, op.request_txn)
+
+    def _check_put_auth(self, info: AuthInfo | None, r: rpc_pb2.PutRequest) -> None:
+        self.auth.check_range(info, r.key, b"", write=True)
+        if r.prev_kv:
+            self.auth.check_range(info, r.key, b"", write=False)
+        lease = self.lessor.lookup(r.lease) if r.lease else None
+        for key in sorted(lease.keys) if lease is not None else ():
+            self.auth.check_range(info, key, b"", write=True)
+
+    async def authenticate(self, r: rpc_pb2.AuthenticateRequest) -> rpc_pb2.AuthenticateResponse:
+        if not self.auth.enabled:
+            raise EtcdServerError(errors.AUTH_NOT_ENABLED)
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(None, self.auth.check_password, r.name, r.password)
+        if not ok:
+            raise EtcdServerError(errors.AUTH_FAILED)
+        return self.fill(rpc_pb2.AuthenticateResponse(token=self.tokens.assign(r.name, self._next_index)))
+
+    async def auth_change(self, info: AuthInfo | None, req: internal_pb2.InternalRequest) -> Any:
+        """Propose an auth management request (root only once auth is enabled)."""
+        # Once auth is on, every change (re-enabling included) needs root, as in etcd.
+        if req.WhichOneof("request") != "auth_enable" or self.auth.enabled:
+            self.auth.check_admin(info)
+        resp = await self.propose(req)
+        return self.fill(resp)
+
     # -- reads ---------------------------------------------------------------
-    async def range(self, r: rpc_pb2.RangeRequest) -> rpc_pb2.RangeResponse:
+    async def range(self, r: rpc_pb2.RangeRequest, auth: AuthInfo | None = None) -> rpc_pb2.RangeResponse:
         validate.check_range(r)
+        self.auth.check_range(auth, r.key, r.range_end, write=False)
         with self.backend.begin() as txn:
             resp = txnkv.apply_range(self.store, txn, r, self.store.current_revision())
         return self.fill(resp)
@@ -208,19 +284,26 @@ class EtcdServer:
             return self.fill(rpc_pb2.HashResponse(hash=self.store.hash_all(txn)))
 
     # -- writes ---------------------------------------------------------------
-    async def put(self, r: rpc_pb2.PutRequest) -> rpc_pb2.PutResponse:
+    async def put(self, r: rpc_pb2.PutRequest, auth: AuthInfo | None = None) -> rpc_pb2.PutResponse:
         validate.check_put(r)
+        self._check_put_auth(auth, r)
         self._check_quota(len(r.key) + len(r.value))
         resp: rpc_pb2.PutResponse = await self.propose(InternalRequest(put=r))
         return self.fill(resp)
 
-    async def delete_range(self, r: rpc_pb2.DeleteRangeRequest) -> rpc_pb2.DeleteRangeResponse:
+    async def delete_range(
+        self, r: rpc_pb2.DeleteRangeRequest, auth: AuthInfo | None = None
+    ) -> rpc_pb2.DeleteRangeResponse:
         validate.check_delete(r)
+        self.auth.check_range(auth, r.key, r.range_end, write=True)
+        if r.prev_kv:
+            self.auth.check_range(auth, r.key, r.range_end, write=False)
         resp: rpc_pb2.DeleteRangeResponse = await self.propose(InternalRequest(delete_range=r))
         return self.fill(resp)
 
-    async def txn(self, r: rpc_pb2.TxnRequest) -> rpc_pb2.TxnResponse:
+    async def txn(self, r: rpc_pb2.TxnRequest, auth: AuthInfo | None = None) -> rpc_pb2.TxnResponse:
         validate.check_txn(r, self.config.max_txn_ops)
+        self._check_txn_auth(auth, r)
         if txnkv.is_txn_readonly(r):
             with self.backend.begin() as txn:
                 w = WriteTxn(self.store, txn)
@@ -253,7 +336,7 @@ class EtcdServer:
         return self.fill(resp)
 
     async def alarm(self, r: rpc_pb2.AlarmRequest) -> rpc_pb2.AlarmResponse:
-        """As etcd 3.4, the response carries no header."""
+        """As etcd 3.4, the response carries no header (and no permission is checked)."""
         resp: rpc_pb2.AlarmResponse = await self.propose(InternalRequest(alarm=r))
         return resp
 
@@ -267,7 +350,7 @@ class EtcdServer:
         quota = self.config.quota_bytes
         if quota < 0:
             return
-        if self.backend.size_in_use() + cost > quota:
+        if self._size_in_use + cost > quota:
             if (self.member_id, rpc_pb2.NOSPACE) not in self.alarms:
                 req = rpc_pb2.AlarmRequest(action=rpc_pb2.AlarmRequest.ACTIVATE, memberID=self.member_id,
                                            alarm=rpc_pb2.NOSPACE)
@@ -304,15 +387,33 @@ class EtcdServer:
             if not batch:
                 continue
             try:
-                await loop.run_in_executor(self._executor, self.wal.append, [e for e, _ in batch])
+                await loop.run_in_executor(self._executor, self._append, [e for e, _ in batch])
             except OSError as exc:  # the disk failed: nothing of this batch is acknowledged
                 log.error("WAL append failed: %s", exc)
                 for _, fut in batch:
                     if not fut.done():
                         fut.set_exception(EtcdServerError(errors.STOPPED))
                 continue
-            self._apply_batch(batch)
+            failpoints.hit("walAfterAppend")
+            try:
+                self._apply_batch(batch)
+            except Exception:
+                # A bug in apply: the batch's LMDB txn was aborted. Like etcd (which panics),
+                # stop taking writes rather than serve a state that may diverge from the log;
+                # the entries are in the WAL and are applied again on restart.
+                log.exception("apply failed; member stops accepting writes")
+                self._stopped = True
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(EtcdServerError(errors.STOPPED))
+                return
             self._maybe_checkpoint(loop)
+
+    def _append(self, entries: list[WALEntry]) -> None:
+        start = time.perf_counter()
+        self.wal.append(entries)
+        if self.on_wal_sync is not None:
+            self.on_wal_sync(time.perf_counter() - start)
 
     def _maybe_checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
         applied = self.store.applied_index
@@ -353,6 +454,8 @@ class EtcdServer:
                     notifications.append((rev, events))
                 self.store.set_applied(txn, entry.index, entry.term)
                 results.append((fut, result))
+        self._size_in_use = self.backend.size_in_use()
+        failpoints.hit("applyAfterCommit")
         if self.hub is not None:
             for rev, events in notifications:
                 self.hub.notify(rev, events)
@@ -387,6 +490,13 @@ class EtcdServer:
             return self._apply_lease_revoke(txn, w, req.lease_revoke)
         if which == "alarm":
             return self._apply_alarm(txn, req.alarm)
+        if which is not None and which.startswith("auth_"):
+            resp = self.auth.apply(txn, req)
+            if which in ("auth_user_delete", "auth_user_change_password"):
+                self.tokens.invalidate_user(getattr(req, which).name)
+            elif which == "auth_disable":
+                self.tokens.clear()
+            return resp
         raise EtcdServerError(errors.NOT_CAPABLE)
 
     def _apply_compaction(self, txn: Any, r: rpc_pb2.CompactionRequest) -> rpc_pb2.CompactionResponse:
@@ -406,14 +516,14 @@ class EtcdServer:
             raise EtcdServerError(errors.NO_SPACE)
         lease = self.lessor.grant(r.ID, r.TTL)
         rec = internal_pb2.LeaseRecord(ID=lease.id, TTL=lease.ttl)
-        txn.put(_U64.pack(lease.id), rec.SerializeToString(), db=self.backend.table(b"lease"))
+        txn.put(_U64.pack(lease.id & _MASK64), rec.SerializeToString(), db=self.backend.table(b"lease"))
         return rpc_pb2.LeaseGrantResponse(ID=lease.id, TTL=lease.ttl)
 
     def _apply_lease_revoke(self, txn: Any, w: WriteTxn, r: rpc_pb2.LeaseRevokeRequest) -> rpc_pb2.LeaseRevokeResponse:
         keys = self.lessor.revoke(r.ID)
         for key in sorted(keys):
             w.delete_range(key, b"")
-        txn.delete(_U64.pack(r.ID), db=self.backend.table(b"lease"))
+        txn.delete(_U64.pack(r.ID & _MASK64), db=self.backend.table(b"lease"))
         return rpc_pb2.LeaseRevokeResponse()
 
     def _apply_alarm(self, txn: Any, r: rpc_pb2.AlarmRequest) -> rpc_pb2.AlarmResponse:

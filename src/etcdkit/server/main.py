@@ -23,7 +23,7 @@ __all__ = ["main", "parse_config"]
 # (single member, no peers yet); they are parsed and ignored.
 _IGNORED = (
     "listen-peer-urls", "snapshot-count", "wal-dir", "max-snapshots", "max-wals", "logger",
-    "log-outputs", "enable-pprof", "auth-token", "bcrypt-cost", "cors", "peer-auto-tls", "auto-tls",
+    "log-outputs", "enable-pprof", "auth-token", "cors", "peer-auto-tls", "auto-tls",
     "client-cert-auth", "peer-client-cert-auth", "strict-reconfig-check", "enable-v2", "metrics",
     "pre-vote", "experimental-initial-corrupt-check", "experimental-enable-lease-checkpoint",
     "discovery", "discovery-srv", "grpc-keepalive-min-time", "grpc-keepalive-interval",
@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--heartbeat-interval", type=int, default=100, help="heartbeat interval in ms")
     add("--election-timeout", type=int, default=1000, help="election timeout in ms")
     add("--unsafe-no-fsync", action="store_true", help="disable fsync (unsafe: tests only)")
+    add("--bcrypt-cost", type=int, default=10, help="bcrypt cost for user passwords (4..31)")
+    add("--auth-token-ttl", type=int, default=300, help="seconds a simple auth token lives after last use")
     add("--experimental-watch-progress-notify-interval", default="10m", help="progress notify interval")
     for flag in _IGNORED:
         add(f"--{flag}", default=None, help=argparse.SUPPRESS)
@@ -130,6 +132,8 @@ def parse_config(argv: list[str]) -> ServerConfig:
         heartbeat_interval_ms=a.heartbeat_interval,
         election_timeout_ms=a.election_timeout,
         watch_progress_notify_interval=parse_duration(a.experimental_watch_progress_notify_interval),
+        bcrypt_cost=a.bcrypt_cost,
+        auth_token_ttl=float(a.auth_token_ttl),
     )
 
 

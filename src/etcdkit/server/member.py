@@ -13,12 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import grpc
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.config import ServerConfig
 from etcdkit.server.etcdserver import EtcdServer
 from etcdkit.server.http import HTTPListener
+from etcdkit.server.rpc.auth import register as register_auth
 from etcdkit.server.rpc.cluster import ClusterServicer
 from etcdkit.server.rpc.kv import KVServicer
 from etcdkit.server.rpc.maintenance import MaintenanceServicer
@@ -67,6 +68,7 @@ class Member:
         add_servicer(rpc_pb2_grpc.add_KVServicer_to_server, KVServicer(s), self.grpc)
         add_servicer(rpc_pb2_grpc.add_MaintenanceServicer_to_server, MaintenanceServicer(s), self.grpc)
         add_servicer(rpc_pb2_grpc.add_ClusterServicer_to_server, ClusterServicer(s), self.grpc)
+        register_auth(s, self.grpc)
         _register_optional(s, self.grpc)
         for url in cfg.listen_client_urls:
             host, port = host_port(url)
@@ -92,6 +94,11 @@ class Member:
 
     def _metrics(self, s: EtcdServer) -> None:
         r = self.registry
+        fsync = Histogram(
+            "etcd_disk_wal_fsync_duration_seconds", "Latency of WAL appends (write + fdatasync) in seconds.",
+            buckets=tuple(0.001 * 2**i for i in range(14)), registry=r,
+        )
+        s.on_wal_sync = fsync.observe
         Gauge("etcd_server_has_leader", "Whether a leader exists (1) or not (0).", registry=r).set(1)
         Gauge("etcd_server_is_leader", "Whether this member is the leader.", registry=r).set(1)
         Gauge("etcd_mvcc_db_total_size_in_bytes", "Backend file size.", registry=r).set_function(

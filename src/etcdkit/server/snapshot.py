@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-from etcdkit.api.pb import internal_pb2, rpc_pb2
+from etcdkit.api.pb import auth_pb2, internal_pb2, rpc_pb2
 from etcdkit.server.mvcc.revision import decode_index, encode_index, pack, parse_rev_key
 from etcdkit.server.mvcc.store import META_APPLIED_INDEX, META_COMPACT_REV, META_CURRENT_REV, META_TERM
 from etcdkit.server.storage.backend import Backend
@@ -62,7 +62,7 @@ def _snapshot_data(server: Any, txn: Any) -> EtcdSnapshotData:
         key_entries=key_entries(),
         meta=SnapshotMeta(
             consistent_index=store.applied_index,
-            term=store.term or None,
+            term=None,  # etcd 3.4 keeps no term in meta (and counts keys: stay identical)
             scheduled_compact_revision=compact if compact >= 0 else None,
             finished_compact_revision=compact if compact >= 0 else None,
         ),
@@ -77,6 +77,11 @@ def _snapshot_data(server: Any, txn: Any) -> EtcdSnapshotData:
         ],
         cluster_version=SNAPSHOT_CLUSTER_VERSION,
         alarms=alarms,
+        # etcd writes authEnabled/authRevision only once auth was ever toggled.
+        auth_enabled=server.auth.enabled if server.auth.revision else None,
+        auth_revision=server.auth.revision or None,
+        users=[auth_pb2.User.FromString(v) for _, v in txn.cursor(db=backend.table(b"authUsers"))],
+        roles=[auth_pb2.Role.FromString(v) for _, v in txn.cursor(db=backend.table(b"authRoles"))],
     )
 
 
@@ -120,7 +125,8 @@ def restore_snapshot(snapshot: str | os.PathLike[str], data_dir: str | os.PathLi
                      skip_hash_check: bool = False, batch: int = 10_000) -> int:
     """Create a new etcdkit data dir at ``data_dir`` from an etcd-format snapshot.
 
-    Keys, revisions, tombstones, compaction point and leases are carried over;
+    Keys, revisions, tombstones, compaction point, leases, users, roles and the
+    auth flag are carried over;
     the key index is rebuilt while streaming the ``key`` bucket (memory stays
     bounded by ``batch``). Membership comes from the new member's own flags.
     Returns the store's revision. Nothing is written unless the whole restore
@@ -167,6 +173,15 @@ def restore_snapshot(snapshot: str | os.PathLike[str], data_dir: str | os.PathLi
             lease_t = backend.table(b"lease")
             for rec in data.leases:
                 txn.put(_U64.pack(rec.ID), rec.SerializeToString(), db=lease_t)
+            for user in data.users:
+                txn.put(user.name, user.SerializeToString(), db=backend.table(b"authUsers"))
+            for role in data.roles:
+                txn.put(role.name, role.SerializeToString(), db=backend.table(b"authRoles"))
+            auth_t = backend.table(b"auth")
+            if data.auth_enabled is not None:
+                txn.put(b"authEnabled", b"\x01" if data.auth_enabled else b"\x00", db=auth_t)
+            if data.auth_revision is not None:
+                txn.put(b"authRevision", _U64.pack(data.auth_revision), db=auth_t)
         backend.close()
         os.replace(tmp, target)
     except BaseException:

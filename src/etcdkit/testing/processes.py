@@ -72,6 +72,7 @@ class ServerProcess:
         self.extra_args = list(extra_args or [])
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen[bytes] | None = None
+        self.extra_env: dict[str, str] = {}
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}.log"
 
     @property
@@ -122,7 +123,10 @@ class ServerProcess:
         return self
 
     def env(self) -> dict[str, str]:
-        return {k: v for k, v in os.environ.items() if not k.startswith(("ETCD_", "ETCDCTL_"))}
+        """The child's environment: ours without ETCD_*/ETCDCTL_*, plus ``extra_env``."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ETCD_", "ETCDCTL_"))}
+        env.update(self.extra_env)
+        return env
 
     def _signal(self, sig: int) -> None:
         if self.proc is not None and self.proc.poll() is None:

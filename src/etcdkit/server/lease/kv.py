@@ -1,52 +1,63 @@
-"""What the Lock and Election recipes need from the server, and how they wait.
+"""What the Lock and Election recipes need from the server.
 
 The recipes are written against :class:`KVServer` (a subset of ``EtcdServer``:
-the same calls a Go client makes, minus the network). Waiting for "every key
-under a prefix created before mine is deleted" is etcd's ``waitDeletes``; etcd
-implements it with a watch per key, we implement the same observable rule with
-:class:`RevisionFeed`: a waiter re-reads the key whenever the store revision may
-have moved; where every intermediate change matters (Observe),
-:func:`next_events` reads the revisions passed since from the store's history,
-which is what a watch would have delivered. The feed polls ``current_revision()`` with a short, bounded backoff
-and can be woken early by :meth:`RevisionFeed.notify` (the server, or anyone who
-knows a write was applied, may call it). A deletion is recognised by the key
-being absent or re-created (different ``create_revision``), so a delete that is
-followed by a re-create between two polls is not missed.
+the same calls a Go client makes, minus the network) and wait with watches
+(``etcdkit.server.lease.watching``). :class:`RevisionFeed` lets a coroutine wait
+until the store revision moves, for builds without a watch hub.
+:func:`wait_deletes` is etcd's ``waitDeletes``: wait until every key under a
+prefix created at or before a revision is deleted, one watch per key.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from etcdkit.api.keys import prefix_end
 from etcdkit.api.pb import kv_pb2, rpc_pb2
-from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease.lessor import Lessor
 
+if TYPE_CHECKING:
+    from etcdkit.server.lease.watching import Watches
+
 __all__ = [
+    "AuthChecker",
     "KVServer",
     "RevisionFeed",
     "first_created",
     "last_created_before",
-    "next_events",
+    "wait_delete",
     "wait_deletes",
 ]
 
 
+class AuthChecker(Protocol):
+    """The slice of ``etcdkit.server.auth.AuthStore`` used here."""
+
+    def check_range(self, info: Any, key: bytes, range_end: bytes, write: bool) -> None: ...
+
+
 class KVServer(Protocol):
-    """The slice of ``EtcdServer`` the lease, lock and election services use."""
+    """The slice of ``EtcdServer`` the lease, lock and election services use.
+
+    ``who(context)`` is the caller's identity (None when auth is off); passing
+    it as ``auth`` makes a call subject to the caller's permissions, as etcd's
+    lock and election servers act with the caller's token.
+    """
 
     lessor: Lessor
 
+    @property
+    def auth(self) -> AuthChecker: ...
+
     def header(self, revision: int | None = None) -> rpc_pb2.ResponseHeader: ...
     def current_revision(self) -> int: ...
-    async def range(self, req: rpc_pb2.RangeRequest) -> rpc_pb2.RangeResponse: ...
-    async def put(self, req: rpc_pb2.PutRequest) -> rpc_pb2.PutResponse: ...
-    async def delete_range(self, req: rpc_pb2.DeleteRangeRequest) -> rpc_pb2.DeleteRangeResponse: ...
-    async def txn(self, req: rpc_pb2.TxnRequest) -> rpc_pb2.TxnResponse: ...
+    def who(self, context: Any) -> Any: ...
+    async def range(self, req: rpc_pb2.RangeRequest, auth: Any = None) -> rpc_pb2.RangeResponse: ...
+    async def put(self, req: rpc_pb2.PutRequest, auth: Any = None) -> rpc_pb2.PutResponse: ...
+    async def delete_range(self, req: rpc_pb2.DeleteRangeRequest, auth: Any = None) -> rpc_pb2.DeleteRangeResponse: ...
+    async def txn(self, req: rpc_pb2.TxnRequest, auth: Any = None) -> rpc_pb2.TxnResponse: ...
     async def lease_grant(self, req: rpc_pb2.LeaseGrantRequest) -> rpc_pb2.LeaseGrantResponse: ...
     async def lease_revoke(self, req: rpc_pb2.LeaseRevokeRequest) -> rpc_pb2.LeaseRevokeResponse: ...
     def read_events(
@@ -57,21 +68,27 @@ class KVServer(Protocol):
 class RevisionFeed:
     """Lets coroutines wait until the store revision passes a value.
 
-    Polls ``current_revision`` every ``min_poll`` seconds at first, backing off
-    to ``max_poll``; :meth:`notify` wakes every waiter at once. Owned by the
-    event loop thread (no locks).
+    One poller task per feed reads ``current_revision`` every ``poll_interval``
+    seconds, and only while someone waits; when the revision moved it wakes
+    every waiter (they re-check). :meth:`notify` wakes them at once (anyone who
+    knows a write was applied may call it). Owned by the event loop thread.
+
+    Invariant: the poller's ``_last`` is never above a revision a parked waiter
+    has seen, so no change a waiter waits for can go unannounced.
     """
 
-    def __init__(self, current_revision: Callable[[], int], *, min_poll: float = 0.002, max_poll: float = 0.02) -> None:
+    def __init__(self, current_revision: Callable[[], int], *, poll_interval: float = 0.005) -> None:
         self._current_revision = current_revision
-        self._min_poll = min_poll
-        self._max_poll = max_poll
-        self._wake = asyncio.Event()
+        self._poll_interval = poll_interval
+        self._changed = asyncio.Event()
+        self._waiters = 0
+        self._last = 0
+        self._poller: asyncio.Task[None] | None = None
 
     def notify(self) -> None:
         """Wake every waiter now (they re-check the revision)."""
-        self._wake.set()
-        self._wake = asyncio.Event()
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def wait_past(self, revision: int) -> int:
         """Return the current revision once it is greater than ``revision``.
@@ -79,15 +96,32 @@ class RevisionFeed:
         Unbounded in time by design (like a watch); callers bound it with
         cancellation (the RPC's deadline or the client going away).
         """
-        delay = self._min_poll
         while True:
             current = self._current_revision()
             if current > revision:
                 return current
-            wake = self._wake
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), delay)
-            delay = min(self._max_poll, delay * 2)
+            changed = self._changed
+            if self._poller is None:
+                self._last = current
+                self._poller = asyncio.get_running_loop().create_task(self._poll(), name="lease-revision-feed")
+            else:
+                self._last = min(self._last, current)
+            self._waiters += 1
+            try:
+                await changed.wait()
+            finally:
+                self._waiters -= 1
+
+    async def _poll(self) -> None:
+        try:
+            while self._waiters > 0:
+                await asyncio.sleep(self._poll_interval)
+                current = self._current_revision()
+                if current != self._last:
+                    self._last = current
+                    self.notify()
+        finally:
+            self._poller = None
 
 
 def first_created(prefix: bytes) -> rpc_pb2.RangeRequest:
@@ -113,50 +147,27 @@ def last_created_before(prefix: bytes, max_create_revision: int) -> rpc_pb2.Rang
     )
 
 
-async def wait_delete(server: KVServer, feed: RevisionFeed, key: bytes, create_revision: int, seen: int) -> None:
-    """Wait until ``key`` (the incarnation created at ``create_revision``, still
-    live at revision ``seen``) has been deleted."""
-    while True:
-        seen = await feed.wait_past(seen)
-        resp = await server.range(rpc_pb2.RangeRequest(key=key))
-        if not resp.kvs or resp.kvs[0].create_revision != create_revision:
-            return
-        seen = resp.header.revision
+async def wait_delete(watches: Watches, key: bytes, seen: int) -> None:
+    """Wait until ``key`` (live at revision ``seen``) is deleted after ``seen``
+    (etcd's ``waitDelete``). A cancelled watch (compaction) returns early: the
+    caller re-reads the state."""
+    watch = watches.open(key, b"", seen + 1)
+    try:
+        while True:
+            events = await watch.next()
+            if events is None or any(ev.type == kv_pb2.Event.DELETE for ev in events):
+                return
+    finally:
+        watch.close()
 
 
 async def wait_deletes(
-    server: KVServer, feed: RevisionFeed, prefix: bytes, max_create_revision: int
+    server: KVServer, watches: Watches, prefix: bytes, max_create_revision: int, auth: Any = None
 ) -> rpc_pb2.ResponseHeader:
     """etcd's ``waitDeletes``: wait until no key under ``prefix`` has a create
     revision <= ``max_create_revision``; return the header of the final read."""
     while True:
-        resp = await server.range(last_created_before(prefix, max_create_revision))
+        resp = await server.range(last_created_before(prefix, max_create_revision), auth)
         if not resp.kvs:
             return resp.header
-        kv = resp.kvs[0]
-        await wait_delete(server, feed, kv.key, kv.create_revision, resp.header.revision)
-
-
-EVENT_BATCH = 1000
-"""Most history events :func:`next_events` reads at once (whole revisions)."""
-
-
-async def next_events(
-    server: KVServer, feed: RevisionFeed, key: bytes, range_end: bytes, seen: int
-) -> tuple[list[kv_pb2.Event] | None, int]:
-    """Wait until the store passes revision ``seen``; return the events on the
-    range ``(key, range_end)`` after ``seen`` and the revision now covered.
-
-    Returns ``(None, current)`` when that history is compacted away (the caller
-    falls back to reading the current state), like a watch cancelled by
-    compaction that the Go client would restart.
-    """
-    current = await feed.wait_past(seen)
-    try:
-        events = server.read_events(key, range_end, seen + 1, current, EVENT_BATCH)
-    except EtcdServerError:
-        return None, current
-    if len(events) >= EVENT_BATCH:
-        # partial: only whole revisions were returned; resume after the last one
-        return events, int(events[-1].kv.mod_revision)
-    return events, current
+        await wait_delete(watches, resp.kvs[0].key, resp.header.revision)

@@ -47,7 +47,7 @@ MAX_LEASE_TTL = 9_000_000_000
 """Largest TTL etcd accepts (seconds, ``lease.MaxLeaseTTL``); larger ⇒ LEASE_TTL_TOO_LARGE."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Lease:
     """One live lease.
 

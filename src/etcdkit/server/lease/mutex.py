@@ -23,13 +23,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
 from etcdkit.api.errors import WireError
 from etcdkit.api.pb import rpc_pb2
 from etcdkit.server.errors import EtcdServerError
-from etcdkit.server.lease.kv import KVServer, RevisionFeed, first_created, wait_deletes
+from etcdkit.server.lease.kv import KVServer, first_created, wait_deletes
+from etcdkit.server.lease.watching import Watches
 
 __all__ = ["SESSION_EXPIRED", "SESSION_TTL", "Acquired", "acquire", "lease_key", "release", "session_lease"]
 
@@ -61,8 +63,9 @@ class Acquired:
     key: bytes
 
 
-async def acquire(server: KVServer, feed: RevisionFeed, name: bytes, lease: int) -> Acquired:
-    """Acquire the lock ``name`` for ``lease`` (already resolved, non-zero).
+async def acquire(server: KVServer, watches: Watches, name: bytes, lease: int, auth: Any = None) -> Acquired:
+    """Acquire the lock ``name`` for ``lease`` (already resolved, non-zero), with
+    the permissions of ``auth`` (the caller, see ``KVServer.who``).
 
     Raises ``EtcdServerError`` (lease not found, ``SESSION_EXPIRED``, ...). On
     cancellation while waiting, deletes our key before re-raising.
@@ -82,30 +85,30 @@ async def acquire(server: KVServer, feed: RevisionFeed, name: bytes, lease: int)
             rpc_pb2.RequestOp(request_range=first_created(prefix)),
         ],
     )
-    resp = await server.txn(txn)
+    resp = await server.txn(txn, auth)
     my_rev = resp.header.revision if resp.succeeded else resp.responses[0].response_range.kvs[0].create_revision
     owner = resp.responses[1].response_range.kvs
     if not owner or owner[0].create_revision == my_rev:
         return Acquired(resp.header, key)
     try:
-        await wait_deletes(server, feed, prefix, my_rev - 1)
-        got = await server.range(rpc_pb2.RangeRequest(key=key))
+        await wait_deletes(server, watches, prefix, my_rev - 1, auth)
+        got = await server.range(rpc_pb2.RangeRequest(key=key), auth)
     except BaseException:
         # The caller gave up (cancelled, deadline) or the store failed: withdraw
         # our claim so the waiters behind us are not blocked by it.
-        await asyncio.shield(_release(server, key))
+        await asyncio.shield(_release(server, key, auth))
         raise
     if not got.kvs:
         raise EtcdServerError(SESSION_EXPIRED)
     return Acquired(got.header, key)
 
 
-async def release(server: KVServer, key: bytes) -> rpc_pb2.ResponseHeader:
-    """Unlock: delete ``key``; return the delete's header."""
-    resp = await server.delete_range(rpc_pb2.DeleteRangeRequest(key=key))
+async def release(server: KVServer, key: bytes, auth: Any = None) -> rpc_pb2.ResponseHeader:
+    """Unlock: delete ``key`` (with ``auth``'s permissions); return the delete's header."""
+    resp = await server.delete_range(rpc_pb2.DeleteRangeRequest(key=key), auth)
     return resp.header
 
 
-async def _release(server: KVServer, key: bytes) -> None:
+async def _release(server: KVServer, key: bytes, auth: Any) -> None:
     with contextlib.suppress(Exception):  # best effort, as in etcd (Unlock error ignored)
-        await release(server, key)
+        await release(server, key, auth)

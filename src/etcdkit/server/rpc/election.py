@@ -2,7 +2,9 @@
 
 Errors reach the caller as gRPC ``UNKNOWN`` with etcd's messages
 (``election: not leader``, ``election: no leader``, ``"leader" field must be
-provided``, or the underlying server error), as etcd 3.4's election server does.
+provided``, or the underlying server error such as ``etcdserver: permission
+denied``), as etcd 3.4's election server does; calls act with the caller's
+permissions.
 """
 
 from __future__ import annotations
@@ -15,25 +17,27 @@ import grpc
 from etcdkit.api.pb import v3election_pb2, v3election_pb2_grpc
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease import election, mutex
-from etcdkit.server.lease.kv import KVServer, RevisionFeed
+from etcdkit.server.lease.kv import KVServer
+from etcdkit.server.lease.watching import PollingWatches, Watches
 from etcdkit.server.rpc.lock import abort_unknown
 
 __all__ = ["ElectionServicer"]
 
 
 class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
-    """Serves Election RPCs for ``server``; ``feed`` wakes waiters (see ``lease.kv``)."""
+    """Serves Election RPCs for ``server``; ``watches`` is how waits are done (see ``lease.watching``)."""
 
-    def __init__(self, server: KVServer, feed: RevisionFeed | None = None) -> None:
+    def __init__(self, server: KVServer, watches: Watches | None = None) -> None:
         self._server = server
-        self._feed = feed if feed is not None else RevisionFeed(server.current_revision)
+        self._watches = watches if watches is not None else PollingWatches(server)
 
     async def Campaign(
         self, request: v3election_pb2.CampaignRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> v3election_pb2.CampaignResponse:
         try:
+            caller = self._server.who(context)
             lease = await mutex.session_lease(self._server, request.lease)
-            return await election.campaign(self._server, self._feed, request.name, lease, request.value)
+            return await election.campaign(self._server, self._watches, request.name, lease, request.value, caller)
         except EtcdServerError as err:
             await abort_unknown(context, err)
 
@@ -43,7 +47,7 @@ class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
         try:
             if not request.HasField("leader"):
                 raise EtcdServerError(election.MISSING_LEADER_KEY)
-            header = await election.proclaim(self._server, request.leader, request.value)
+            header = await election.proclaim(self._server, request.leader, request.value, self._server.who(context))
         except EtcdServerError as err:
             await abort_unknown(context, err)
         return v3election_pb2.ProclaimResponse(header=header)
@@ -52,7 +56,7 @@ class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
         self, request: v3election_pb2.LeaderRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> v3election_pb2.LeaderResponse:
         try:
-            return await election.leader(self._server, request.name)
+            return await election.leader(self._server, request.name, self._server.who(context))
         except EtcdServerError as err:
             await abort_unknown(context, err)
 
@@ -60,7 +64,8 @@ class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
         self, request: v3election_pb2.LeaderRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[v3election_pb2.LeaderResponse]:
         try:
-            async for resp in election.observe(self._server, self._feed, request.name):
+            caller = self._server.who(context)
+            async for resp in election.observe(self._server, self._watches, request.name, caller):
                 yield resp
         except EtcdServerError as err:
             await abort_unknown(context, err)
@@ -71,8 +76,8 @@ class ElectionServicer(v3election_pb2_grpc.ElectionServicer):
         try:
             if not request.HasField("leader"):
                 raise EtcdServerError(election.MISSING_LEADER_KEY)
-            header = await election.resign(self._server, request.leader)
+            header = await election.resign(self._server, request.leader, self._server.who(context))
         except EtcdServerError as err:
             await abort_unknown(context, err)
-        self._feed.notify()
+        self._watches.notify()
         return v3election_pb2.ResignResponse(header=header)

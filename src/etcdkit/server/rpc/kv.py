@@ -21,21 +21,21 @@ class KVServicer(rpc_pb2_grpc.KVServicer):
 
     @mapped
     async def Range(self, request: rpc_pb2.RangeRequest, context: Ctx) -> rpc_pb2.RangeResponse:
-        return await self.s.range(request)
+        return await self.s.range(request, self.s.who(context))
 
     @mapped
     async def Put(self, request: rpc_pb2.PutRequest, context: Ctx) -> rpc_pb2.PutResponse:
-        return await self.s.put(request)
+        return await self.s.put(request, self.s.who(context))
 
     @mapped
     async def DeleteRange(
         self, request: rpc_pb2.DeleteRangeRequest, context: Ctx
     ) -> rpc_pb2.DeleteRangeResponse:
-        return await self.s.delete_range(request)
+        return await self.s.delete_range(request, self.s.who(context))
 
     @mapped
     async def Txn(self, request: rpc_pb2.TxnRequest, context: Ctx) -> rpc_pb2.TxnResponse:
-        return await self.s.txn(request)
+        return await self.s.txn(request, self.s.who(context))
 
     @mapped
     async def Compact(

@@ -1,8 +1,9 @@
 """The ``v3lockpb.Lock`` servicer (the recipe is in ``etcdkit.server.lease.mutex``).
 
-Like etcd 3.4's lock server (a client inside the server), every failure reaches
-the caller as gRPC ``UNKNOWN`` with the underlying message, e.g.
-``etcdserver: requested lease not found`` or ``mutex: session is expired``.
+Like etcd 3.4's lock server (a client inside the server, acting with the
+caller's token), every failure reaches the caller as gRPC ``UNKNOWN`` with the
+underlying message, e.g. ``etcdserver: requested lease not found``,
+``etcdserver: permission denied`` or ``mutex: session is expired``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import grpc
 from etcdkit.api.pb import v3lock_pb2, v3lock_pb2_grpc
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease import mutex
-from etcdkit.server.lease.kv import KVServer, RevisionFeed
+from etcdkit.server.lease.kv import KVServer
+from etcdkit.server.lease.watching import PollingWatches, Watches
 
 __all__ = ["LockServicer", "abort_unknown"]
 
@@ -26,18 +28,19 @@ async def abort_unknown(context: grpc.aio.ServicerContext[Any, Any], err: EtcdSe
 
 
 class LockServicer(v3lock_pb2_grpc.LockServicer):
-    """Serves Lock/Unlock for ``server``; ``feed`` wakes waiters (see ``lease.kv``)."""
+    """Serves Lock/Unlock for ``server``; ``watches`` is how waits are done (see ``lease.watching``)."""
 
-    def __init__(self, server: KVServer, feed: RevisionFeed | None = None) -> None:
+    def __init__(self, server: KVServer, watches: Watches | None = None) -> None:
         self._server = server
-        self._feed = feed if feed is not None else RevisionFeed(server.current_revision)
+        self._watches = watches if watches is not None else PollingWatches(server)
 
     async def Lock(
         self, request: v3lock_pb2.LockRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> v3lock_pb2.LockResponse:
         try:
+            caller = self._server.who(context)
             lease = await mutex.session_lease(self._server, request.lease)
-            held = await mutex.acquire(self._server, self._feed, request.name, lease)
+            held = await mutex.acquire(self._server, self._watches, request.name, lease, caller)
         except EtcdServerError as err:
             await abort_unknown(context, err)
         return v3lock_pb2.LockResponse(header=held.header, key=held.key)
@@ -46,8 +49,8 @@ class LockServicer(v3lock_pb2_grpc.LockServicer):
         self, request: v3lock_pb2.UnlockRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> v3lock_pb2.UnlockResponse:
         try:
-            header = await mutex.release(self._server, request.key)
+            header = await mutex.release(self._server, request.key, self._server.who(context))
         except EtcdServerError as err:
             await abort_unknown(context, err)
-        self._feed.notify()
+        self._watches.notify()
         return v3lock_pb2.UnlockResponse(header=header)

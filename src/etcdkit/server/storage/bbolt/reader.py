@@ -2,8 +2,9 @@
 
 Contract:
 
-* :class:`BoltReader` maps the file read-only (the OS pages it in on demand,
-  so memory stays bounded for any file size); ``limit`` restricts it to the
+* :class:`BoltReader` reads the file with positional reads, a page (and its
+  overflow) at a time, so memory stays bounded for any file size and the
+  process never holds a mapping of it; ``limit`` restricts it to the
   first ``limit`` bytes (an etcd snapshot is the bbolt file followed by a
   32-byte SHA-256, which is not part of the database).
 * The current meta is the valid one (magic, version, checksum) with the
@@ -17,7 +18,6 @@ Contract:
 
 from __future__ import annotations
 
-import mmap
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,13 +57,14 @@ class Entry(NamedTuple):
 class _Page:
     """A page view: ``buf[base:end]`` holds the page (header included)."""
 
-    __slots__ = ("base", "buf", "count", "end", "flags", "pgid")
+    __slots__ = ("base", "buf", "count", "end", "flags", "overflow", "pgid")
 
-    def __init__(self, buf: memoryview | bytes, base: int, end: int, pgid: int) -> None:
+    def __init__(self, buf: bytes, base: int, end: int, pgid: int) -> None:
         if end - base < PAGE_HEADER.size:
             raise BoltFormatError(f"page {pgid} truncated")
-        _id, flags, count, _overflow = PAGE_HEADER.unpack_from(buf, base)
+        _id, flags, count, overflow = PAGE_HEADER.unpack_from(buf, base)
         self.buf, self.base, self.end, self.pgid, self.flags, self.count = buf, base, end, pgid, flags, count
+        self.overflow = overflow
 
     def slice(self, start: int, length: int) -> bytes:
         if start < self.base or start + length > self.end:
@@ -131,12 +132,18 @@ class Bucket:
 
     def raw_items(self) -> Iterator[tuple[bytes, bytes, int]]:
         """Like :meth:`items` but as ``(key, value, leaf flags)`` tuples, a page at a time (the fast path)."""
-        for page in self._leaves(self._root_page(), 0):
+        for page in self._leaves(self._root_page(), 0, set()):
             yield from page.leaf_items()
 
-    def _leaves(self, page: _Page, depth: int) -> Iterator[_Page]:
+    def _leaves(self, page: _Page, depth: int, seen: set[int]) -> Iterator[_Page]:
+        # ``seen``: a damaged file whose branches point back up (or twice at a page)
+        # would otherwise be walked exponentially often.
         if depth > _MAX_DEPTH:
             raise BoltFormatError(f"page {page.pgid}: tree deeper than {_MAX_DEPTH}")
+        if page.pgid in seen:
+            raise BoltFormatError(f"page {page.pgid} referenced twice")
+        if self._inline is None:
+            seen.add(page.pgid)
         if page.flags == LEAF:
             yield page
         elif page.flags == BRANCH:
@@ -144,26 +151,34 @@ class Bucket:
                 raise BoltFormatError("inline bucket with a branch page")
             for i in range(page.count):
                 _key, child = page.branch_element(i)
-                yield from self._leaves(self._reader.page(child), depth + 1)
+                yield from self._leaves(self._reader.page(child), depth + 1, seen)
         else:
             raise BoltFormatError(f"page {page.pgid}: unexpected flags {page.flags:#x} in a bucket tree")
 
-    def pages(self) -> Iterator[tuple[int, int]]:
-        """``(pgid, overflow)`` of every page of this bucket and its nested buckets (none if inline)."""
+    def pages(self, seen: set[int] | None = None) -> Iterator[tuple[int, int]]:
+        """``(pgid, overflow)`` of every page of this bucket and its nested buckets (none if inline).
+
+        A page reached twice (within ``seen``, shared across nested buckets) raises
+        :class:`BoltFormatError` rather than being walked again.
+        """
+        seen = set() if seen is None else seen
         if self._inline is not None:
             for entry in self.items():
                 if entry.is_bucket:
-                    yield from self._reader.open_bucket(entry.value, self._depth + 1).pages()
+                    yield from self._reader.open_bucket(entry.value, self._depth + 1).pages(seen)
             return
-        yield from self._pages(self._reader.page(self.root), 0)
+        yield from self._pages(self._reader.page(self.root), 0, seen)
 
-    def _pages(self, page: _Page, depth: int) -> Iterator[tuple[int, int]]:
+    def _pages(self, page: _Page, depth: int, seen: set[int]) -> Iterator[tuple[int, int]]:
         if depth > _MAX_DEPTH:
             raise BoltFormatError(f"page {page.pgid}: tree deeper than {_MAX_DEPTH}")
-        yield page.pgid, self._reader.overflow(page.pgid)
+        if page.pgid in seen:
+            raise BoltFormatError(f"page {page.pgid}: multiple references")
+        seen.add(page.pgid)
+        yield page.pgid, page.overflow
         if page.flags == BRANCH:
             for i in range(page.count):
-                yield from self._pages(self._reader.page(page.branch_element(i)[1]), depth + 1)
+                yield from self._pages(self._reader.page(page.branch_element(i)[1]), depth + 1, seen)
         elif page.flags == LEAF:
             start = page.base + PAGE_HEADER.size
             # Low byte of each element's flags: one slice finds the nested buckets of a page.
@@ -173,7 +188,7 @@ class Bucket:
             for i, flags in enumerate(low_flags):
                 if flags & BUCKET_LEAF:
                     _key, value, _flags = page.leaf_element(i)
-                    yield from self._reader.open_bucket(value, self._depth + 1).pages()
+                    yield from self._reader.open_bucket(value, self._depth + 1).pages(seen)
 
     def buckets(self) -> Iterator[tuple[bytes, Bucket]]:
         """Nested buckets in key order."""
@@ -226,32 +241,39 @@ class BoltReader:
     def __init__(self, path: str | os.PathLike[str], *, limit: int | None = None) -> None:
         self.path = Path(path)
         self._file = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        self._fd = self._file.fileno()
         try:
-            size = os.fstat(self._file.fileno()).st_size
+            size = os.fstat(self._fd).st_size
             self.size = size if limit is None else min(limit, size)
             if self.size < PAGE_HEADER.size + Meta.SIZE:
                 raise NotBoltError(f"{self.path}: file too small to be a bbolt database ({self.size} bytes)")
-            self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
-            self._view = memoryview(self._map)[: self.size]
             self.meta = self._load_meta()
+            if self.meta.high_water * self.meta.page_size > self.size:
+                raise BoltTruncatedError(
+                    f"{self.path}: truncated: high-water mark is page {self.meta.high_water} "
+                    f"but the file holds {self.size} bytes"
+                )
         except BaseException:
             self.close()
             raise
-        if self.meta.high_water * self.meta.page_size > self.size:
-            hw = self.meta.high_water
-            self.close()
-            raise BoltTruncatedError(
-                f"{self.path}: truncated: high-water mark is page {hw} but the file holds {self.size} bytes"
-            )
+
+    def _read(self, offset: int, length: int) -> bytes:
+        """``length`` bytes at ``offset`` (positional reads: only pages in use are in memory)."""
+        if offset + length > self.size:
+            raise BoltFormatError(f"{self.path}: read of {length} bytes at {offset} runs past the end")
+        data = os.pread(self._fd, length, offset)
+        if len(data) != length:
+            raise BoltTruncatedError(f"{self.path}: file shrank while reading")
+        return data
 
     def _read_meta(self, offset: int) -> Meta | None:
         if offset + PAGE_HEADER.size + Meta.SIZE > self.size:
             return None
-        _id, flags, _count, _overflow = PAGE_HEADER.unpack_from(self._view, offset)
-        if flags != META:
+        raw = self._read(offset, PAGE_HEADER.size + Meta.SIZE)
+        if PAGE_HEADER.unpack_from(raw)[1] != META:
             return None
         try:
-            return Meta.decode(bytes(self._view[offset + PAGE_HEADER.size : offset + PAGE_HEADER.size + Meta.SIZE]))
+            return Meta.decode(raw[PAGE_HEADER.size :])
         except BoltFormatError:
             return None
 
@@ -266,10 +288,10 @@ class BoltReader:
                 break
         if not metas:
             # Say why meta 0 is unusable: most useful for "not a bbolt file".
-            _id, flags, _c, _o = PAGE_HEADER.unpack_from(self._view, 0)
-            if flags != META:
+            raw = self._read(0, PAGE_HEADER.size + Meta.SIZE)
+            if PAGE_HEADER.unpack_from(raw)[1] != META:
                 raise NotBoltError(f"{self.path}: not a bbolt database (page 0 is not a meta page)")
-            Meta.decode(bytes(self._view[PAGE_HEADER.size : PAGE_HEADER.size + Meta.SIZE]))
+            Meta.decode(raw[PAGE_HEADER.size :])
             raise NotBoltError(f"{self.path}: no valid meta page")
         return max(metas, key=lambda m: m.txid)
 
@@ -279,20 +301,20 @@ class BoltReader:
 
     def overflow(self, pgid: int) -> int:
         """The overflow count in the header of page ``pgid``."""
-        return int(PAGE_HEADER.unpack_from(self._view, pgid * self.page_size)[3])
+        return int(PAGE_HEADER.unpack(self._read(pgid * self.page_size, PAGE_HEADER.size))[3])
 
     def page(self, pgid: int) -> _Page:
         """The page ``pgid`` (with its overflow pages), bounds-checked."""
-        if pgid < 2 or pgid >= self.meta.high_water:
-            raise BoltFormatError(f"page id {pgid} out of range (high-water {self.meta.high_water})")
-        base = pgid * self.page_size
-        if base + PAGE_HEADER.size > self.size:
-            raise BoltFormatError(f"page {pgid} beyond the end of the file")
-        overflow = self.overflow(pgid)
-        end = base + (overflow + 1) * self.page_size
-        if pgid + overflow >= self.meta.high_water or end > self.size:
-            raise BoltFormatError(f"page {pgid}: overflow {overflow} runs past the end of the database")
-        return _Page(self._view, base, end, pgid)
+        hwm, ps = self.meta.high_water, self.page_size
+        if pgid < 2 or pgid >= hwm:
+            raise BoltFormatError(f"page id {pgid} out of range (high-water {hwm})")
+        raw = self._read(pgid * ps, ps)
+        overflow = PAGE_HEADER.unpack_from(raw)[3]
+        if overflow:
+            if pgid + overflow >= hwm:
+                raise BoltFormatError(f"page {pgid}: overflow {overflow} runs past the end of the database")
+            raw += self._read((pgid + 1) * ps, overflow * ps)
+        return _Page(raw, 0, len(raw), pgid)
 
     def open_bucket(self, value: bytes, depth: int = 0) -> Bucket:
         """A bucket from its leaf value (bucket header, plus the inline page when root is 0)."""
@@ -341,17 +363,21 @@ class BoltReader:
         problems: list[str] = []
         seen: dict[int, str] = {0: "meta", 1: "meta"}
         fl = self.meta.freelist
+        free = set(self.freelist())  # validates the freelist page and its overflow first
         if fl != (1 << 64) - 1:
             for i in range(self.overflow(fl) + 1):
                 seen[fl + i] = "freelist"
-        free = set(self.freelist())
-        for pgid, overflow in self.root.pages():
-            for p in range(pgid, pgid + overflow + 1):
-                if p in seen:
-                    problems.append(f"page {p}: multiple references")
-                if p in free:
-                    problems.append(f"page {p}: reachable freed")
-                seen[p] = "tree"
+        try:
+            for pgid, overflow in self.root.pages():
+                for p in range(pgid, pgid + overflow + 1):
+                    if p in seen:
+                        problems.append(f"page {p}: multiple references")
+                    if p in free:
+                        problems.append(f"page {p}: reachable freed")
+                    seen[p] = "tree"
+        except BoltFormatError as e:
+            problems.append(str(e))
+            return problems
         if fl == (1 << 64) - 1:
             return problems  # freelist not synced: bbolt rebuilds it from the unreachable pages
         for p in range(self.meta.high_water):
@@ -360,12 +386,6 @@ class BoltReader:
         return problems
 
     def close(self) -> None:
-        view = getattr(self, "_view", None)
-        if view is not None:
-            view.release()
-        m = getattr(self, "_map", None)
-        if m is not None:
-            m.close()
         self._file.close()
 
     def __enter__(self) -> Self:

@@ -62,40 +62,33 @@ class BucketSource:
 
 
 class _Level:
-    """The pending page of one tree level: elements and their encoded size."""
+    """The pending page of one tree level, kept ready to encode.
 
-    __slots__ = ("elements", "size")
+    ``fields`` holds the element fields (leaf: flags, data offset, key size,
+    value size; branch: data offset, key size, child pgid) where the data
+    offset counts from the start of the data area; :func:`_encode` turns it
+    into bbolt's offset-from-the-element once the element count is final.
+    """
+
+    __slots__ = ("count", "data", "fields", "first_key", "parts", "size")
 
     def __init__(self) -> None:
-        self.elements: list[tuple[int, bytes, bytes | int]] = []  # (flags, key, value | child pgid)
+        self.fields: list[int] = []
+        self.parts: list[bytes] = []
+        self.count = 0
+        self.data = 0
         self.size = PAGE_HEADER.size
+        self.first_key = b""
 
 
-def _encode_leaf(pgid: int, elements: list[tuple[int, bytes, bytes | int]], overflow: int) -> bytes:
-    # Element i sits at 16 + 16*i; its key at 16 + 16*n + (bytes of the keys/values before it).
-    n = len(elements)
-    fields: list[int] = []
-    parts: list[bytes] = []
-    cum = 0
-    for i, (flags, key, value) in enumerate(elements):
-        assert isinstance(value, bytes)
-        fields += (flags, LEAF_ELEMENT.size * (n - i) + cum, len(key), len(value))
-        parts += (key, value)
-        cum += len(key) + len(value)
-    return b"".join((page_header(pgid, LEAF, n, overflow), struct.pack(f"<{4 * n}I", *fields), *parts))
-
-
-def _encode_branch(pgid: int, elements: list[tuple[int, bytes, bytes | int]], overflow: int) -> bytes:
-    n = len(elements)
-    fields: list[int] = []
-    parts: list[bytes] = []
-    cum = 0
-    for i, (_flags, key, child) in enumerate(elements):
-        assert isinstance(child, int)
-        fields += (BRANCH_ELEMENT.size * (n - i) + cum, len(key), child)
-        parts.append(key)
-        cum += len(key)
-    return b"".join((page_header(pgid, BRANCH, n, overflow), struct.pack("<" + "IIQ" * n, *fields), *parts))
+def _encode(pgid: int, leaf: bool, level: _Level, overflow: int) -> bytes:
+    n, fields = level.count, level.fields
+    stride, pos_at, elem = (4, 1, LEAF_ELEMENT.size) if leaf else (3, 0, BRANCH_ELEMENT.size)
+    # Element i sits at 16 + 16*i and its key at 16 + 16*n + data offset: pos = 16*(n - i) + data offset.
+    fields[pos_at::stride] = [elem * (n - i) + d for i, d in enumerate(fields[pos_at::stride])]
+    fmt = f"<{4 * n}I" if leaf else "<" + "IIQ" * n
+    header = page_header(pgid, LEAF if leaf else BRANCH, n, overflow)
+    return b"".join((header, struct.pack(fmt, *fields), *level.parts))
 
 
 class BoltWriter:
@@ -112,56 +105,63 @@ class BoltWriter:
 
     # -- pages -----------------------------------------------------------------
 
-    def _emit(self, kind: int, elements: list[tuple[int, bytes, bytes | int]], size: int) -> int:
+    def _emit(self, leaf: bool, level: _Level) -> int:
         ps = self.page_size
-        npages = -(-size // ps)
+        npages = -(-level.size // ps)
         pgid = self._next_pgid
         self._next_pgid += npages
-        encode = _encode_leaf if kind == LEAF else _encode_branch
-        buf = encode(pgid, elements, npages - 1)
+        buf = _encode(pgid, leaf, level, npages - 1)
         self._out.write(buf)
         self._out.write(bytes(npages * ps - len(buf)))
         self.pages_written += npages
         return pgid
 
-    def _push(self, levels: list[_Level], depth: int, element: tuple[int, bytes, bytes | int], esize: int) -> None:
-        """Append an element to level ``depth`` (0 = leaves), spilling the full page upward first."""
+    def _push_branch(self, levels: list[_Level], depth: int, key: bytes, child: int) -> None:
+        """Append a child to branch level ``depth`` (>= 1), spilling the full page upward first."""
         if depth == len(levels):
             if depth >= _MAX_LEVELS:
                 raise RuntimeError(f"bbolt writer: tree deeper than {_MAX_LEVELS} levels")
             levels.append(_Level())
         level = levels[depth]
+        esize = BRANCH_ELEMENT.size + len(key)
         # A branch page keeps at least two children (as bbolt's minimum keys per
         # branch), so each level is at most half the one below and the tree ends.
-        min_elements = 1 if depth == 0 else 2
-        if len(level.elements) >= min_elements and level.size + esize > self.page_size:
+        if level.count >= 2 and level.size + esize > self.page_size:
             self._spill(levels, depth)
             level = levels[depth]
-        level.elements.append(element)
+        if not level.count:
+            level.first_key = key
+        level.fields += (level.data, len(key), child)
+        level.parts.append(key)
+        level.data += len(key)
+        level.count += 1
         level.size += esize
 
     def _spill(self, levels: list[_Level], depth: int) -> None:
         level = levels[depth]
-        pgid = self._emit(LEAF if depth == 0 else BRANCH, level.elements, level.size)
-        first_key = level.elements[0][1]
+        pgid = self._emit(depth == 0, level)
         levels[depth] = _Level()
-        self._push(levels, depth + 1, (0, first_key, pgid), BRANCH_ELEMENT.size + len(first_key))
+        self._push_branch(levels, depth + 1, level.first_key, pgid)
 
     def _close_levels(self, levels: list[_Level]) -> int:
         """Write the pending pages bottom-up; return the root page id."""
         depth = 0
         while True:
             level = levels[depth]
-            if depth == len(levels) - 1 and depth > 0 and len(level.elements) == 1:
-                child = level.elements[0][2]
-                assert isinstance(child, int)
-                return child
             if depth == len(levels) - 1:
-                return self._emit(LEAF if depth == 0 else BRANCH, level.elements, level.size)
+                if depth > 0 and level.count == 1:
+                    return level.fields[2]
+                return self._emit(depth == 0, level)
             self._spill(levels, depth)
             depth += 1
 
     # -- buckets ---------------------------------------------------------------
+
+    def _leaf_level(self, fields: list[int], parts: list[bytes], count: int, data: int, size: int) -> _Level:
+        level = _Level()
+        level.fields, level.parts, level.count, level.data, level.size = fields, parts, count, data, size
+        level.first_key = parts[0] if parts else b""
+        return level
 
     def _write_bucket(self, src: BucketSource, *, allow_inline: bool, root_level: bool = False) -> bytes:
         """Write a bucket's pages; return its bucket value (header, plus the page when inline)."""
@@ -169,36 +169,51 @@ class BoltWriter:
         page_size = self.page_size
         inline_limit = page_size // 4 if allow_inline else -1
         inline_ok = allow_inline
-        prev: bytes | None = None
-        buffered = True  # entries still only in levels[0], not yet committed to pages
+        prev = b""
+        buffered = True  # entries still only in the pending leaf, not yet committed to pages
+        # The pending leaf page lives in locals (the per-entry hot loop); see _Level for the fields.
+        fields: list[int] = []
+        parts: list[bytes] = []
+        count = data = 0
+        size = PAGE_HEADER.size
         for key, value in src.items:
-            if not key:
-                raise ValueError("empty key")
-            if len(key) > MAX_KEY_SIZE:
-                raise ValueError(f"key of {len(key)} bytes exceeds {MAX_KEY_SIZE}")
-            if prev is not None and key <= prev:
-                raise ValueError(f"keys not in strictly increasing order: {prev!r} then {key!r}")
+            if type(key) is not bytes:
+                key = bytes(key)
+            if not prev < key:
+                raise ValueError("empty key" if not key else f"keys not in strictly increasing order: {prev!r} {key!r}")
             prev = key
-            if isinstance(value, BucketSource):
+            klen = len(key)
+            if klen > MAX_KEY_SIZE:
+                raise ValueError(f"key of {klen} bytes exceeds {MAX_KEY_SIZE}")
+            if type(value) is bytes and not root_level:
+                flags, raw = 0, value
+            elif isinstance(value, BucketSource):
                 flags, raw = BUCKET_LEAF, self._write_bucket(value, allow_inline=True)
                 inline_ok = False
+            elif root_level:
+                raise ValueError(f"top-level entry {key!r} must be a bucket")
             else:
-                if root_level:
-                    raise ValueError(f"top-level entry {key!r} must be a bucket")
-                if len(value) > MAX_VALUE_SIZE:
-                    raise ValueError(f"value of {len(value)} bytes exceeds {MAX_VALUE_SIZE}")
                 flags, raw = 0, bytes(value)
-            esize = LEAF_ELEMENT.size + len(key) + len(raw)
-            if buffered and (not inline_ok or levels[0].size + esize > inline_limit):
+            vlen = len(raw)
+            if vlen > MAX_VALUE_SIZE:
+                raise ValueError(f"value of {vlen} bytes exceeds {MAX_VALUE_SIZE}")
+            esize = LEAF_ELEMENT.size + klen + vlen
+            if buffered and (not inline_ok or size + esize > inline_limit):
                 buffered = False
-            leaf = levels[0]
-            if leaf.elements and leaf.size + esize > page_size:
-                self._spill(levels, 0)
-                leaf = levels[0]
-            leaf.elements.append((flags, bytes(key), raw))
-            leaf.size += esize
+            if count and size + esize > page_size:
+                leaf = self._leaf_level(fields, parts, count, data, size)
+                self._push_branch(levels, 1, leaf.first_key, self._emit(True, leaf))
+                fields, parts = [], []
+                count = data = 0
+                size = PAGE_HEADER.size
+            fields += (flags, data, klen, vlen)
+            parts += (key, raw)
+            data += klen + vlen
+            count += 1
+            size += esize
+        levels[0] = self._leaf_level(fields, parts, count, data, size)
         if buffered and inline_ok:
-            return BUCKET_HEADER.pack(0, src.sequence) + _encode_leaf(0, levels[0].elements, 0)
+            return BUCKET_HEADER.pack(0, src.sequence) + _encode(0, True, levels[0], 0)
         return BUCKET_HEADER.pack(self._close_levels(levels), src.sequence)
 
     def write(self, root: BucketSource) -> int:

@@ -7,6 +7,8 @@ restore call):
   bucket streamed in revision order;
 * :func:`write_etcd_snapshot` writes a file real etcd restores from (bbolt +
   trailing SHA-256), streaming the ``key`` bucket from an iterator;
+* :func:`snapshot_chunks` yields the Maintenance.Snapshot messages
+  ``(blob, remaining_bytes)`` for a database file, as etcd sends them;
 * :func:`snapshot_status` reports what ``etcdctl snapshot status`` reports;
 * damaged input raises a :class:`SnapshotError` subclass (see :mod:`.errors`).
 
@@ -38,11 +40,13 @@ from .schema import (
     encode_revision_key,
     iter_key_values,
 )
+from .stream import SNAPSHOT_CHUNK_SIZE, snapshot_chunks
 from .writer import etcd_bucket_tree, write_etcd_snapshot
 
 __all__ = [
     "ETCD_BUCKETS",
     "HASH_SIZE",
+    "SNAPSHOT_CHUNK_SIZE",
     "EtcdSnapshotData",
     "KeyBucketEntries",
     "MemberRecord",
@@ -58,6 +62,7 @@ __all__ = [
     "etcd_bucket_tree",
     "iter_key_values",
     "read_etcd_snapshot",
+    "snapshot_chunks",
     "snapshot_has_hash",
     "snapshot_status",
     "verify_snapshot_hash",

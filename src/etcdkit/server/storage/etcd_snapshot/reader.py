@@ -83,7 +83,8 @@ def _translated(path: Path) -> Iterator[None]:
         raise SnapshotNotBoltError(f"{path}: not an etcd snapshot: {e}") from e
     except BoltTruncatedError as e:
         raise SnapshotTruncatedError(f"{path}: snapshot is truncated: {e}") from e
-    except (BoltFormatError, DecodeError, ValueError) as e:
+    except (BoltFormatError, DecodeError, ValueError, KeyError, TypeError) as e:
+        # ValueError covers bad JSON/UTF-8/hex; KeyError/TypeError a member JSON of the wrong shape.
         raise SnapshotCorruptError(f"{path}: corrupt snapshot: {e}") from e
 
 
