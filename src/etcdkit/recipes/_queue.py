@@ -1,9 +1,9 @@
 """Waiting for one's turn under a lock/election prefix (shared by ``AsyncLock`` and ``AsyncElection``).
 
 ``wait_turn`` mirrors clientv3's ``waitDeletes``: repeatedly find the newest
-key created before ours and wait (by a watch starting right after the read's
-revision, so no deletion can slip between read and watch) until it is
-deleted. When none is left, we are first. The wait ends early with
+key created before ours and wait until it is deleted (a watch from now plus a
+read after the watch exists, so no deletion can slip between them). When
+none is left, we are first. The wait ends early with
 ``SessionLostError`` if the session is lost (our key is then gone) and with
 ``TimeoutError`` at ``deadline``.
 """
@@ -15,8 +15,9 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 
-from etcdkit.client import AsyncClient, EventType, Watch
+from etcdkit.client import AsyncClient, EventType, Get, GetResponse, Txn, Watch
 from etcdkit.recipes.core.mutex import last_created_before
+from etcdkit.recipes.errors import LockNotHeldError
 from etcdkit.recipes.session import AsyncSession
 
 __all__ = ["closing", "wait_turn"]
@@ -32,20 +33,32 @@ async def closing(watch: Watch) -> AsyncIterator[Watch]:
 
 
 async def wait_turn(
-    client: AsyncClient, session: AsyncSession, prefix: bytes, revision: int, deadline: float | None
+    client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int, deadline: float | None
 ) -> None:
-    """Return once no key under ``prefix`` has a create revision below ``revision``."""
-    while True:
+    """Return once no key under ``prefix`` has a create revision below ``revision`` and ``key`` still exists."""
+    resp = await client.get_op(last_created_before(prefix, revision))
+    while resp.kvs:
         session.check()
-        resp = await client.get_op(last_created_before(prefix, revision))
-        if not resp.kvs:
-            return
-        blocker = resp.kvs[0].key
-        watch = await client.watch(blocker, start_revision=resp.header.revision + 1, no_put=True)
+        blocker = resp.kvs[0]
+        # Watch from *now*, then check the blocker still exists: a watch starting at an older
+        # revision joins etcd's "unsynced" watchers, served by a 100 ms sync loop, which would
+        # add up to 100 ms to every hand-off under contention. Deletions before the watch
+        # started are seen by the read; later ones by the watch.
+        watch = await client.watch(blocker.key, no_put=True)
         try:
-            await _until_deleted(watch, session, deadline)
+            now = await client.get(blocker.key, keys_only=True)
+            if now.kvs and now.kvs[0].create_revision == blocker.create_revision:
+                await _until_deleted(watch, session, deadline)
         finally:
             await watch.close()
+        # One read for the hand-off: is anyone else before us, and is our key still there?
+        both = await client.txn(Txn().then(last_created_before(prefix, revision), Get(key)))
+        earlier, mine = both.responses
+        assert isinstance(earlier, GetResponse) and isinstance(mine, GetResponse)
+        if not mine.kvs or mine.kvs[0].create_revision != revision:
+            session.check()  # SessionLostError when the lease is gone
+            raise LockNotHeldError(f"key {key!r} vanished while waiting")
+        resp = earlier
 
 
 async def _until_deleted(watch: Watch, session: AsyncSession, deadline: float | None) -> None:

@@ -64,7 +64,7 @@ class AsyncElection:
             if current.kvs and current.kvs[0].value != value:
                 await client.txn(if_still_mine(key, rev, Put(key, value, lease=self.session.lease)))
             if not first:
-                await wait_turn(client, self.session, self.prefix, rev, deadline)
+                await wait_turn(client, self.session, self.prefix, key, rev, deadline)
         except TimeoutError:
             await client.txn(if_still_mine(key, rev, Delete(key)))
             return False

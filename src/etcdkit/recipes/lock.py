@@ -99,12 +99,7 @@ class AsyncLock:
             raise
         try:
             if not first:
-                await wait_turn(self.session.client, self.session, self.prefix, rev, deadline)
-                # Our key must still exist (the session may have been lost while we waited).
-                mine = await self.session.client.get(key)
-                if not mine.kvs or mine.kvs[0].create_revision != rev:
-                    self.session.check()
-                    raise LockNotHeldError(f"lock key {key!r} vanished while waiting")
+                await wait_turn(self.session.client, self.session, self.prefix, key, rev, deadline)
         except TimeoutError:
             await self._abandon(rev)
             return False
