@@ -41,7 +41,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from etcdkit.client import AsyncClient, ConnectionState, EtcdError, Event, KeyValue, WatchCompactedError
+from etcdkit.client import (
+    AsyncClient,
+    ClientClosedError,
+    ConnectionState,
+    EtcdError,
+    Event,
+    KeyValue,
+    WatchCompactedError,
+)
 from etcdkit.recipes.core.cache import CacheCore, Conflict, PendingWrite
 from etcdkit.recipes.errors import CacheClosedError
 
@@ -246,6 +254,8 @@ class AsyncCache:
                 finally:
                     self._watching = False
                     await watch.close()
+            except ClientClosedError:
+                return  # the client was closed under us: nothing more to sync
             except WatchCompactedError as e:
                 log.info("cache of %r: history compacted (%s); relisting", self.prefix, e)
                 relist = True
@@ -264,6 +274,8 @@ class AsyncCache:
             while (pw := self.core.next_push()) is not None:
                 try:
                     resp = await self.client.txn(self.core.push_txn(pw))
+                except ClientClosedError:
+                    return
                 except EtcdError as e:
                     log.debug("cache of %r: push of %r failed (%s); will retry", self.prefix, pw.key, e)
                     with contextlib.suppress(TimeoutError):
@@ -284,7 +296,10 @@ class AsyncCache:
         while True:
             await self._kick_save.wait()
             self._kick_save.clear()
-            self._save()
+            try:
+                self._save()
+            except OSError:
+                log.exception("cache of %r: saving to %s failed", self.prefix, self.path)
             await asyncio.sleep(self.persist_interval)
 
     def _save(self) -> None:

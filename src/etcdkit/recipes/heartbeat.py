@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from etcdkit.client import AsyncClient, EtcdError, Watch
+from etcdkit.client import AsyncClient, ClientClosedError, EtcdError, Watch
 from etcdkit.recipes.core.heartbeat import HeartbeatCore, HeartbeatState
 
 __all__ = ["AsyncWatchHeartbeat", "HeartbeatState"]
@@ -158,11 +158,28 @@ class AsyncWatchHeartbeat:
                 log.exception("heartbeat on_change callback failed")
 
     async def _watch(self, watch: Watch) -> None:
-        async for batch in watch:
-            for _ in batch.events:
-                if self._metrics is not None:
-                    self._metrics.events.inc()
-                self._apply(self._core.beat(time.monotonic()))
+        while True:
+            try:
+                async for batch in watch:
+                    for _ in batch.events:
+                        if self._metrics is not None:
+                            self._metrics.events.inc()
+                        self._apply(self._core.beat(time.monotonic()))
+                return  # closed by stop()
+            except ClientClosedError:
+                return
+            except EtcdError as e:
+                # The watch ended (cancelled by the server, compacted...): the alarm will say so
+                # if it lasts; start a new one from now.
+                log.warning("heartbeat watch on %r ended: %s; re-creating", self.key, e)
+            while True:
+                try:
+                    watch = self._watch_handle = await self.client.watch(self.key)
+                    break
+                except ClientClosedError:
+                    return
+                except EtcdError:
+                    await asyncio.sleep(self.interval)
 
     async def _tick(self) -> None:
         while True:
@@ -177,6 +194,8 @@ class AsyncWatchHeartbeat:
             try:
                 self.sent += 1
                 await self.client.put(self.key, str(self.sent).encode(), timeout=self.interval * 2)
+            except ClientClosedError:
+                return
             except EtcdError as e:
                 log.warning("heartbeat write to %r failed: %s", self.key, e)
             next_at = max(next_at + self.interval, time.monotonic())
