@@ -12,6 +12,7 @@ tests run against real etcd and, when enabled, against etcdkit's own server.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import threading
 from collections.abc import Callable, Coroutine, Iterator
@@ -73,13 +74,25 @@ def make_server(target: str) -> Iterator[Callable[..., ServerProcess]]:
             s.cleanup()
 
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run one async test body on a fresh loop and check it left no task running."""
+def run(coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
+    """Run one async test body on a fresh loop (bounded in time) and check it left no task running."""
 
     async def checked() -> T:
-        result = await coro
+        body = asyncio.ensure_future(coro)
+        done, _ = await asyncio.wait([body], timeout=timeout)
+        if not done:
+            stacks = io.StringIO()
+            for t in asyncio.all_tasks():
+                frames = " <- ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in t.get_stack(limit=8))
+                print(f"{t.get_name()}: {frames}", file=stacks)
+            body.cancel()
+            raise AssertionError(f"test body still running after {timeout}s; tasks:\n{stacks.getvalue()}")
+        result = body.result()
         me = asyncio.current_task()
         leftovers = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+        if leftovers:  # grpc's per-call status tasks may take a moment to see the channel close
+            await asyncio.wait(leftovers, timeout=3.0)
+            leftovers = [t for t in leftovers if not t.done()]
         assert not leftovers, f"tasks left running: {leftovers}"
         return result
 

@@ -77,7 +77,7 @@ def test_range_options(endpoint: str, prefix: bytes) -> None:
             by_value = await c.get(prefix, prefix=True, sort_target=SortTarget.VALUE, sort_order=SortOrder.ASCEND)
             assert [kv.value for kv in by_value.kvs] == [b"0", b"1", b"2", b"3"]
             desc = await c.get(prefix, prefix=True, sort_order=SortOrder.DESCEND)
-            assert [kv.key for kv in desc.kvs][0] == prefix + b"d"
+            assert desc.kvs[0].key == prefix + b"d"
             by_version = await c.get(
                 prefix, prefix=True, sort_target=SortTarget.VERSION, sort_order=SortOrder.DESCEND, limit=1
             )
@@ -161,16 +161,12 @@ def test_txn_compares_and_nesting(endpoint: str, prefix: bytes) -> None:
 
             await c.put(prefix + b"r1", b"1")
             await c.put(prefix + b"r2", b"1")
-            ranged = await c.txn(
-                Txn().when(Compare.version(prefix + b"r", range_end=prefix + b"s").gt(0)).then(Get(k))
-            )
+            ranged = await c.txn(Txn().when(Compare.version(prefix + b"r", range_end=prefix + b"s").gt(0)).then(Get(k)))
             assert ranged.succeeded
             ranged_no = await c.txn(Txn().when(Compare.value(prefix + b"r", range_end=prefix + b"s").eq(b"2")))
             assert not ranged_no.succeeded
 
-            nested = await c.txn(
-                Txn().then(Txn().when(Compare.value(k).eq(b"v2")).then(Put(other, b"n"), Get(other)))
-            )
+            nested = await c.txn(Txn().then(Txn().when(Compare.value(k).eq(b"v2")).then(Put(other, b"n"), Get(other))))
             inner = nested.responses[0]
             assert isinstance(inner, TxnResponse) and inner.succeeded
             assert inner.responses[1].kvs[0].value == b"n"  # type: ignore[union-attr]

@@ -45,6 +45,7 @@ class LeaseKeeper:
         self.renewals = 0
         self._transport = transport
         self._on_lost = on_lost
+        self._closing = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"etcdkit-keepalive-{lease_id:x}")
 
     @property
@@ -53,6 +54,7 @@ class LeaseKeeper:
 
     async def close(self) -> None:
         """Stop refreshing (the lease then expires after its TTL unless revoked)."""
+        self._closing = True  # cancel() alone can be swallowed by wait_for on 3.11
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -67,7 +69,7 @@ class LeaseKeeper:
         sched = KeepAliveSchedule(self.ttl, time.monotonic())
         tr = self._transport
         delay = 0.05
-        while sched.lost_reason is None and not tr.closed:
+        while sched.lost_reason is None and not tr.closed and not self._closing:
             endpoint = tr.picker.current
             try:
                 await self._stream(tr, endpoint, sched)
@@ -80,7 +82,7 @@ class LeaseKeeper:
                 delay = min(delay * 2, 1.0)
                 await asyncio.sleep(wait)
                 sched.check_expired(time.monotonic())
-        if sched.lost_reason is not None:
+        if sched.lost_reason is not None and not self._closing:
             self.error = LeaseKeepAliveLostError(self.lease_id, sched.lost_reason)
             self.lost.set()
             if self._on_lost is not None:
@@ -102,7 +104,7 @@ class LeaseKeeper:
 
         read_task = asyncio.get_running_loop().create_task(reader())
         try:
-            while True:
+            while not self._closing:
                 now = time.monotonic()
                 if sched.check_expired(now):
                     return

@@ -19,6 +19,7 @@ Retry contract (``call``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -36,9 +37,11 @@ from etcdkit.client.exceptions import (
     ClusterError,
     DeadlineExceededError,
     EtcdError,
+    MessageTooLargeError,
     RequestCanceledError,
     ServerUnavailableError,
     UnavailableError,
+    UnknownServerError,
 )
 from etcdkit.client.server_errors import (
     AuthNotEnabledError,
@@ -77,7 +80,7 @@ def map_rpc_error(exc: grpc.RpcError, endpoint: str) -> EtcdError:
     code: grpc.StatusCode = exc.code()
     details: str = exc.details() or ""
     err = error_for_message(details, endpoint, code.name)
-    if type(err).__name__ != "UnknownServerError":
+    if type(err) is not UnknownServerError:
         return err
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
         return DeadlineExceededError(f"{endpoint}: deadline exceeded")
@@ -85,6 +88,8 @@ def map_rpc_error(exc: grpc.RpcError, endpoint: str) -> EtcdError:
         return RequestCanceledError(f"{endpoint}: {details or 'cancelled'}")
     if code is grpc.StatusCode.UNAVAILABLE:
         return UnavailableError(details or "unavailable", endpoint)
+    if code is grpc.StatusCode.RESOURCE_EXHAUSTED and "larger than max" in details:
+        return MessageTooLargeError(f"{endpoint}: {details}")
     return err
 
 
@@ -188,11 +193,12 @@ class Transport:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise UnavailableError(f"failed to connect to all addresses within {timeout}s (dial timeout)", endpoint)
-            try:
-                await asyncio.wait_for(ch.wait_for_state_change(state), remaining)
-            except TimeoutError:
-                continue
-            attempted = attempted or state is grpc.ChannelConnectivity.CONNECTING
+            # A channel already failing is in gRPC's reconnect backoff (at most 1 s here):
+            # give it one chance to try again, then report the failure.
+            wait = min(remaining, 1.0) if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE else remaining
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ch.wait_for_state_change(state), wait)
+            attempted = True
 
     # --- auth --------------------------------------------------------------------
 

@@ -49,6 +49,16 @@ log = logging.getLogger("etcdkit.client.watch")
 _End = type(None)
 
 
+async def _drain(tasks: tuple[asyncio.Task[None], ...]) -> None:
+    """Wait (bounded) for cancelled stream tasks to finish, swallowing their errors."""
+    _, pending = await asyncio.wait(tasks, timeout=5.0)
+    for t in pending:  # pragma: no cover - grpc did not unwind; do not hang close()
+        log.warning("watch stream task %s did not stop after cancel", t.get_name())
+    for t in tasks:
+        if t.done() and not t.cancelled():
+            t.exception()  # retrieved: no "exception never retrieved" warning
+
+
 class Watch:
     """One watch: ``async for batch in watch`` yields ``WatchBatch`` objects in revision order."""
 
@@ -128,6 +138,7 @@ class WatchHub:
         self._reconnect: Reconnect | None = None
         self._refresh_token = False
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     def add(self, spec: WatchSpec, known: dict[bytes, int] | None) -> Watch:
         self._tr.check_open()
@@ -148,6 +159,10 @@ class WatchHub:
         self._wake.set()
 
     async def close(self) -> None:
+        # A flag as well as cancel(): Python 3.11's wait_for can swallow a
+        # cancellation that races with its inner future completing.
+        self._closing = True
+        self._wake.set()
         for w in list(self._watches.values()):
             w._fail(ClientClosedError("client closed"))
         self._watches.clear()
@@ -223,7 +238,7 @@ class WatchHub:
 
     async def _run(self) -> None:
         tr = self._tr
-        while self.core.live_watches() and not tr.closed:
+        while self.core.live_watches() and not tr.closed and not self._closing:
             self._reconnect = None
             endpoint = tr.picker.current
             try:
@@ -236,8 +251,9 @@ class WatchHub:
                 log.debug("watch stream on %s failed: %s", endpoint, err)
                 self._apply(self.core.stream_failed(str(err), time.monotonic()))
             rc = self._reconnect
-            if rc is None:
+            if rc is None or self._closing:
                 continue
+            log.debug("watch stream on %s: reconnecting in %.2fs (%s)", endpoint, rc.delay, rc.reason)
             tr.report(False)
             if rc.rotate:
                 tr.picker.failed(endpoint, EtcdError(rc.reason))
@@ -255,9 +271,10 @@ class WatchHub:
         loop = asyncio.get_running_loop()
         reader = loop.create_task(self._read(call))
         writer = loop.create_task(self._write(call))
+        log.debug("watch stream opened on %s", endpoint)
         self._apply(self.core.stream_opened(time.monotonic()))
         try:
-            while self._reconnect is None and self.core.live_watches():
+            while self._reconnect is None and self.core.live_watches() and not self._closing:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.core.next_tick_in(time.monotonic()))
@@ -270,12 +287,12 @@ class WatchHub:
                 if self._reconnect is None:
                     self._apply(self.core.tick(time.monotonic()))
         finally:
-            call.cancel()
+            # Cancel our tasks before the call: a write blocked on a stalled
+            # connection then unwinds through grpc's own cancel path.
             for t in (reader, writer):
                 t.cancel()
-            for t in (reader, writer):
-                with contextlib.suppress(asyncio.CancelledError, grpc.RpcError, EtcdError):
-                    await t
+            call.cancel()
+            await _drain((reader, writer))
             if self.core.stream_open and self._reconnect is None:
                 # Leaving with no watches left (or closing): mark the stream gone.
                 self.core.stream_failed("stream closed", time.monotonic(), rotate=False)
@@ -304,5 +321,14 @@ class WatchHub:
                 self._tr.report(True)
                 if wid is not None and wid in self._watches:
                     self._watches[wid]._created.set()
-            self._apply(self.core.response(resp, time.monotonic()))
+            actions = self.core.response(resp, time.monotonic())
+            log.debug(
+                "watch response id=%d created=%s canceled=%s events=%d -> %s",
+                r.watch_id,
+                r.created,
+                r.canceled,
+                len(r.events),
+                actions,
+            )
+            self._apply(actions)
             self._wake.set()

@@ -15,6 +15,7 @@
     │   └── WatchCanceledByServer    the server ended a watch for a reason we cannot resume
     ├── LeaseKeepAliveLostError      a kept-alive lease expired or vanished
     ├── SnapshotIntegrityError       snapshot SHA-256 trailer mismatch
+    ├── MessageTooLargeError         a message exceeded max_send_bytes / max_recv_bytes
     └── ServerError                  an error reply from etcd (.wire: the catalogue entry)
         ├── UnknownServerError       a status we do not know (.code, .details)
         ├── KVError          EmptyKey, KeyNotFound, ValueProvided, LeaseProvided, TooManyOps,
@@ -68,6 +69,7 @@ __all__ = [
     "LeaseError",
     "LeaseKeepAliveLostError",
     "MemberError",
+    "MessageTooLargeError",
     "QuotaError",
     "RequestCanceledError",
     "RevisionError",
@@ -146,6 +148,13 @@ class LeaseKeepAliveLostError(EtcdError):
         super().__init__(f"lease {lease_id:x} lost: {reason}")
         self.lease_id = lease_id
         self.reason = reason
+
+
+class MessageTooLargeError(EtcdError):
+    """A request or response exceeded the client's ``max_send_bytes``/``max_recv_bytes``.
+
+    (The server's own limit, ``--max-request-bytes``, gives ``RequestTooLargeError``.)
+    """
 
 
 class SnapshotIntegrityError(EtcdError):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import os
 import threading
 import weakref
@@ -97,6 +98,7 @@ def _blocking(
     wrapper.__name__ = method.__name__
     wrapper.__qualname__ = f"Client.{method.__name__}"
     wrapper.__doc__ = method.__doc__
+    wrapper.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]  # for help() and IDEs
     return wrapper
 
 
