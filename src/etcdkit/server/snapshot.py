@@ -42,6 +42,7 @@ CHUNK = 32 * 1024
 # The cluster version recorded in snapshots: 3.4.0 so that etcd 3.4 and later restore them.
 SNAPSHOT_CLUSTER_VERSION = "3.4.0"
 _U64 = struct.Struct(">Q")
+_MASK64 = (1 << 64) - 1  # lease ids are int64; table keys their unsigned form, as the server does
 
 
 def _snapshot_data(server: Any, txn: Any) -> EtcdSnapshotData:
@@ -78,8 +79,8 @@ def _snapshot_data(server: Any, txn: Any) -> EtcdSnapshotData:
         cluster_version=SNAPSHOT_CLUSTER_VERSION,
         alarms=alarms,
         # etcd writes authEnabled/authRevision only once auth was ever toggled.
-        auth_enabled=server.auth.enabled if server.auth.revision else None,
-        auth_revision=server.auth.revision or None,
+        auth_enabled=server.auth.enabled if server.auth.ever_toggled(txn) else None,
+        auth_revision=server.auth.revision,
         users=[auth_pb2.User.FromString(v) for _, v in txn.cursor(db=backend.table(b"authUsers"))],
         roles=[auth_pb2.Role.FromString(v) for _, v in txn.cursor(db=backend.table(b"authRoles"))],
     )
@@ -172,7 +173,7 @@ def restore_snapshot(snapshot: str | os.PathLike[str], data_dir: str | os.PathLi
             txn.put(META_TERM, _U64.pack(data.meta.term or 0), db=meta_t)
             lease_t = backend.table(b"lease")
             for rec in data.leases:
-                txn.put(_U64.pack(rec.ID), rec.SerializeToString(), db=lease_t)
+                txn.put(_U64.pack(rec.ID & _MASK64), rec.SerializeToString(), db=lease_t)
             for user in data.users:
                 txn.put(user.name, user.SerializeToString(), db=backend.table(b"authUsers"))
             for role in data.roles:

@@ -60,7 +60,7 @@ class AuthStore:
             en = txn.get(_ENABLED, db=self._auth_t)
             rev = txn.get(_REVISION, db=self._auth_t)
         self.enabled = en == b"\x01"
-        self.revision = _U64.unpack(rev)[0] if rev else 0
+        self.revision = _U64.unpack(rev)[0] if rev else 1  # etcd's auth revision starts at 1
 
     # -- checks --------------------------------------------------------------
     def _user(self, info: AuthInfo) -> auth_pb2.User:
@@ -70,6 +70,10 @@ class AuthStore:
         if u is None:
             raise _fail(errors.PERMISSION_DENIED)
         return u
+
+    def ever_toggled(self, txn: Any) -> bool:
+        """Whether auth was ever enabled or disabled (etcd stores the flag only then)."""
+        return txn.get(_ENABLED, db=self._auth_t) is not None
 
     def is_admin(self, info: AuthInfo | None) -> bool:
         if info is None or not self.enabled:
