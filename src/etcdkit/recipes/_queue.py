@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -20,7 +21,24 @@ from etcdkit.recipes.core.mutex import last_created_before
 from etcdkit.recipes.errors import LockNotHeldError
 from etcdkit.recipes.session import AsyncSession
 
-__all__ = ["closing", "wait_turn"]
+log = logging.getLogger("etcdkit.recipes")
+
+__all__ = ["closing", "stop_tasks", "wait_turn"]
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait for them to end.
+
+    Cancels again until each is done: on Python 3.11 ``asyncio.wait_for`` can swallow a
+    cancellation that races with its inner wait finishing, which would leave a loop running.
+    """
+    for t in tasks:
+        while not t.done():
+            t.cancel()
+            await asyncio.wait({t}, timeout=0.1)
+    for t in tasks:
+        if not t.cancelled() and t.exception() is not None:
+            log.error("recipe task %s failed", t.get_name(), exc_info=t.exception())
 
 
 @contextlib.asynccontextmanager

@@ -50,6 +50,7 @@ from etcdkit.client import (
     KeyValue,
     WatchCompactedError,
 )
+from etcdkit.recipes._queue import stop_tasks
 from etcdkit.recipes.core.cache import CacheCore, Conflict, PendingWrite
 from etcdkit.recipes.errors import CacheClosedError
 
@@ -194,11 +195,7 @@ class AsyncCache:
         self._closed = True
         with contextlib.suppress(ValueError):
             self.client.remove_state_listener(self._on_state)
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await stop_tasks(self._tasks)
         self._save()
 
     async def __aenter__(self) -> AsyncCache:
@@ -234,7 +231,7 @@ class AsyncCache:
 
     async def _sync_loop(self) -> None:
         relist = self.core.revision == 0
-        while True:
+        while not self._closed:
             try:
                 if relist:
                     resp = await self.client.get(self.prefix, prefix=True)
@@ -268,10 +265,10 @@ class AsyncCache:
                     await asyncio.wait_for(self._reconnected.wait(), self.retry_interval)
 
     async def _push_loop(self) -> None:
-        while True:
+        while not self._closed:
             await self._kick_push.wait()
             self._kick_push.clear()
-            while (pw := self.core.next_push()) is not None:
+            while not self._closed and (pw := self.core.next_push()) is not None:
                 try:
                     resp = await self.client.txn(self.core.push_txn(pw))
                 except ClientClosedError:
@@ -293,7 +290,7 @@ class AsyncCache:
                             log.exception("cache on_conflict callback failed")
 
     async def _save_loop(self) -> None:
-        while True:
+        while not self._closed:
             await self._kick_save.wait()
             self._kick_save.clear()
             try:

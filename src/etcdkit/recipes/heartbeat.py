@@ -29,7 +29,6 @@ Contract:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from etcdkit.client import AsyncClient, ClientClosedError, EtcdError, Watch
+from etcdkit.recipes._queue import stop_tasks
 from etcdkit.recipes.core.heartbeat import HeartbeatCore, HeartbeatState
 
 __all__ = ["AsyncWatchHeartbeat", "HeartbeatState"]
@@ -89,6 +89,7 @@ class AsyncWatchHeartbeat:
         self._changed = asyncio.Event()
         self.sent = 0
         self._watch_handle: Watch | None = None
+        self._stopping = False
 
     @property
     def state(self) -> HeartbeatState:
@@ -115,6 +116,7 @@ class AsyncWatchHeartbeat:
     async def start(self) -> None:
         """Create the watch (so no event after ``start`` returns is missed) and start the tasks."""
         self._core = HeartbeatCore(self.bound, time.monotonic())
+        self._stopping = False
         watch = await self.client.watch(self.key)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._watch(watch)), loop.create_task(self._tick())]
@@ -124,11 +126,8 @@ class AsyncWatchHeartbeat:
 
     async def stop(self) -> None:
         """Stop every task and the watch. Idempotent."""
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        self._stopping = True
+        await stop_tasks(self._tasks)
         self._tasks = []
         if self._watch_handle is not None:
             await self._watch_handle.close()
@@ -158,7 +157,7 @@ class AsyncWatchHeartbeat:
                 log.exception("heartbeat on_change callback failed")
 
     async def _watch(self, watch: Watch) -> None:
-        while True:
+        while not self._stopping:
             try:
                 async for batch in watch:
                     for _ in batch.events:
@@ -172,7 +171,7 @@ class AsyncWatchHeartbeat:
                 # The watch ended (cancelled by the server, compacted...): the alarm will say so
                 # if it lasts; start a new one from now.
                 log.warning("heartbeat watch on %r ended: %s; re-creating", self.key, e)
-            while True:
+            while not self._stopping:
                 try:
                     watch = self._watch_handle = await self.client.watch(self.key)
                     break
@@ -182,7 +181,7 @@ class AsyncWatchHeartbeat:
                     await asyncio.sleep(self.interval)
 
     async def _tick(self) -> None:
-        while True:
+        while not self._stopping:
             # Wake just past the moment the alarm would go up; in ALARM only refresh the age gauge.
             quiet = self._core.next_tick_in(time.monotonic()) if self._core.state is HeartbeatState.OK else self.bound
             await asyncio.sleep(min(quiet + 0.001, self.bound / 4))
@@ -190,7 +189,7 @@ class AsyncWatchHeartbeat:
 
     async def _write(self) -> None:
         next_at = time.monotonic()
-        while True:
+        while not self._stopping:
             try:
                 self.sent += 1
                 await self.client.put(self.key, str(self.sent).encode(), timeout=self.interval * 2)
