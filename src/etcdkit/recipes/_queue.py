@@ -5,7 +5,7 @@ key created before ours and wait until it is deleted (a watch from now plus a
 read after the watch exists, so no deletion can slip between them). When
 none is left, we are first. The wait ends early with
 ``SessionLostError`` if the session is lost (our key is then gone) and with
-``TimeoutError`` at ``deadline``.
+``TurnTimeout`` at ``deadline``; transient request failures are retried.
 """
 
 from __future__ import annotations
@@ -16,14 +16,23 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-from etcdkit.client import AsyncClient, EventType, Get, GetResponse, Txn, Watch
+from etcdkit.client import (
+    AsyncClient,
+    DeadlineExceededError,
+    EventType,
+    Get,
+    GetResponse,
+    Txn,
+    UnavailableError,
+    Watch,
+)
 from etcdkit.recipes.core.mutex import last_created_before
 from etcdkit.recipes.errors import LockNotHeldError
 from etcdkit.recipes.session import AsyncSession
 
 log = logging.getLogger("etcdkit.recipes")
 
-__all__ = ["closing", "stop_tasks", "wait_turn"]
+__all__ = ["TurnTimeout", "closing", "stop_tasks", "wait_turn"]
 
 
 async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
@@ -50,10 +59,37 @@ async def closing(watch: Watch) -> AsyncIterator[Watch]:
         await watch.close()
 
 
+class TurnTimeout(Exception):
+    """The caller's own deadline passed while waiting (not a request timeout)."""
+
+
+# Transient failures of the reads and watches below: retried (with backoff) until the deadline.
+_TRANSIENT = (DeadlineExceededError, UnavailableError)
+
+
 async def wait_turn(
     client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int, deadline: float | None
 ) -> None:
-    """Return once no key under ``prefix`` has a create revision below ``revision`` and ``key`` still exists."""
+    """Return once no key under ``prefix`` has a create revision below ``revision`` and ``key`` still exists.
+
+    Raises ``TurnTimeout`` at ``deadline``, ``SessionLostError`` when the session is lost and
+    ``LockNotHeldError`` when ``key`` vanished otherwise (deleted by someone else).
+    """
+    delay = 0.05
+    while True:
+        try:
+            await _wait_turn_once(client, session, prefix, key, revision, deadline)
+            return
+        except _TRANSIENT:
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                raise TurnTimeout() from None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+async def _wait_turn_once(
+    client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int, deadline: float | None
+) -> None:
     resp = await client.get_op(last_created_before(prefix, revision))
     while resp.kvs:
         session.check()
@@ -95,7 +131,7 @@ async def _until_deleted(watch: Watch, session: AsyncSession, deadline: float | 
             waiter.result()  # a watch error propagates
             return
         session.check()  # raises SessionLostError when the session was lost
-        raise TimeoutError("timed out waiting for the lock")
+        raise TurnTimeout()
     finally:
         for t in (waiter, lost):
             t.cancel()

@@ -26,12 +26,13 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncGenerator
 
-from etcdkit.client import Delete, ElectionNoLeaderError, ElectionNotLeaderError, EventType, KeyValue, Put
+from etcdkit.client import Delete, ElectionNoLeaderError, ElectionNotLeaderError, EtcdError, EventType, KeyValue, Put
+from etcdkit.recipes._queue import TurnTimeout, wait_turn
 from etcdkit.recipes._queue import closing as _closing
-from etcdkit.recipes._queue import wait_turn
 from etcdkit.recipes.core.mutex import contender_key, first_created, if_still_mine, name_prefix
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.lock import enqueue
@@ -65,14 +66,19 @@ class AsyncElection:
                 await client.txn(if_still_mine(key, rev, Put(key, value, lease=self.session.lease)))
             if not first:
                 await wait_turn(client, self.session, self.prefix, key, rev, deadline)
-        except TimeoutError:
-            await client.txn(if_still_mine(key, rev, Delete(key)))
+        except TurnTimeout:
+            await self._withdraw(rev)
             return False
         except BaseException:
-            await client.txn(if_still_mine(key, rev, Delete(key)))
+            await self._withdraw(rev)
             raise
         self.revision = rev
         return True
+
+    async def _withdraw(self, rev: int) -> None:
+        """Best-effort removal of our candidacy (it otherwise ends with the session)."""
+        with contextlib.suppress(EtcdError):
+            await self.session.client.txn(if_still_mine(self.key, rev, Delete(self.key)))
 
     async def proclaim(self, value: bytes) -> None:
         """Set the leader's value; ``ElectionNotLeaderError`` unless we lead."""

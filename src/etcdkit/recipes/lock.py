@@ -27,19 +27,21 @@ Contract (layout in ``core.mutex``):
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import time
 from types import TracebackType
 from typing import Self
 
-from etcdkit.client import DeadlineExceededError, Delete, UnavailableError
-from etcdkit.recipes._queue import wait_turn
+from etcdkit.client import DeadlineExceededError, Delete, EtcdError, UnavailableError
+from etcdkit.recipes._queue import TurnTimeout, wait_turn
 from etcdkit.recipes.core.mutex import campaign_outcome, contender_key, enqueue_txn, if_still_mine, name_prefix
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.errors import LockNotAcquiredError, LockNotHeldError
 from etcdkit.recipes.session import AsyncSession
 
 __all__ = ["AsyncLock", "enqueue"]
+
+log = logging.getLogger("etcdkit.recipes.lock")
 
 # Errors after which a write may or may not have been applied: safe to retry the idempotent enqueue.
 _AMBIGUOUS = (DeadlineExceededError, UnavailableError)
@@ -93,27 +95,37 @@ class AsyncLock:
         try:
             key, rev, first, _ = await enqueue(self.session, self.prefix, b"", deadline)
         except _AMBIGUOUS:
-            if deadline is not None and time.monotonic() >= deadline:
-                await self._abandon(0)
-                return False
-            raise
+            if deadline is None:
+                raise
+            await self._give_up(0)  # the enqueue may have happened
+            return False
         try:
             if not first:
                 await wait_turn(self.session.client, self.session, self.prefix, key, rev, deadline)
-        except TimeoutError:
-            await self._abandon(rev)
+        except TurnTimeout:
+            await self._give_up(rev)
             return False
         except BaseException:
-            with contextlib.suppress(Exception):
-                await self._abandon(rev)
+            await self._give_up(rev)
             raise
         self._revision = rev
         return True
 
     async def release(self) -> None:
-        """Delete the lock key (a no-op if it is already gone)."""
+        """Delete the lock key (a no-op if it is already gone).
+
+        Also removes a queued key that a failed or timed-out ``acquire`` could not remove
+        (the cluster was unreachable): until then, or until the session ends, it holds
+        later waiters back.
+        """
         rev, self._revision = self._revision, 0
         await self._abandon(rev)
+
+    async def _give_up(self, rev: int) -> None:
+        try:
+            await self._abandon(rev)
+        except EtcdError as e:
+            log.warning("could not remove queued lock key %r (%s); release() or the session's end will", self.key, e)
 
     async def _abandon(self, rev: int) -> None:
         if rev:
