@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from etcdkit.client import Client, Event, EventType
 from etcdkit.recipes import Cache, Conflict
 from etcdkit.testing import ServerProcess
@@ -112,3 +114,13 @@ def test_persisted_restart_compaction_and_conflicts(
         assert second.get(p + b"theirs") == b"remote" and second.get(p + b"change") == b"v1"
         assert second.get(p + b"gone") is None
         second.close()
+
+
+def test_write_through_without_write_back(client: Client, prefix: bytes) -> None:
+    with Cache(client, prefix, write_back=False) as cache:
+        cache.put(prefix + b"w", b"direct")
+        assert client.get(prefix + b"w").value == b"direct"  # written before put() returned
+        assert cache.pending == []
+        cache.wait_for(lambda: cache.get(prefix + b"w") == b"direct", timeout=10)
+        with pytest.raises(ValueError):
+            cache.put(b"/elsewhere", b"x")

@@ -3,15 +3,18 @@ Election service."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 
 import grpc
 import pytest
 
 from etcdkit.api.pb import v3election_pb2, v3election_pb2_grpc
-from etcdkit.client import Client, ElectionNoLeaderError, ElectionNotLeaderError
-from etcdkit.recipes import Election, Session
+from etcdkit.client import AsyncClient, Client, ElectionNoLeaderError, ElectionNotLeaderError
+from etcdkit.recipes import AsyncElection, AsyncSession, Election, Session
 from etcdkit.recipes.core.mutex import contender_key
+
+from .conftest import arun
 
 
 def test_campaign_proclaim_resign(client: Client, prefix: bytes) -> None:
@@ -81,3 +84,27 @@ def test_interoperates_with_etcd_election_service(client: Client, endpoint: str,
         assert lk.key == contender_key(name + b"/", theirs.lease_id)
         assert e.leader().value == b"theirs"
         stub.Resign(v3election_pb2.ResignRequest(leader=lk), timeout=5)
+
+
+def test_async_observe(endpoint: str, prefix: bytes) -> None:
+    name = prefix + b"aobs"
+
+    async def body() -> None:
+        async with AsyncClient(endpoints=[endpoint]) as c:
+            s1, s2 = await AsyncSession.create(c, ttl=5), await AsyncSession.create(c, ttl=5)
+            e1, e2 = AsyncElection(s1, name), AsyncElection(s2, name)
+            observed = AsyncElection(s2, name).observe()
+            first = asyncio.create_task(observed.__anext__())
+            assert await e1.campaign(b"one")
+            assert (await asyncio.wait_for(first, 10)).value == b"one"
+            second = asyncio.create_task(e2.campaign(b"two"))
+            await e1.resign()
+            assert await asyncio.wait_for(second, 10)
+            kv = await asyncio.wait_for(observed.__anext__(), 10)
+            assert (kv.key, kv.value) == (e2.key, b"two")
+            await observed.aclose()
+            await e2.resign()
+            await s1.close()
+            await s2.close()
+
+    arun(body())

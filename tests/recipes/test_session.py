@@ -8,7 +8,15 @@ from collections.abc import Callable
 import pytest
 
 from etcdkit.client import Client
-from etcdkit.recipes import AsyncSession, Lock, Session, SessionClosedError, SessionLostError, SessionState
+from etcdkit.recipes import (
+    AsyncSession,
+    Lock,
+    LockNotHeldError,
+    Session,
+    SessionClosedError,
+    SessionLostError,
+    SessionState,
+)
 from etcdkit.recipes.core.session import SessionCore
 from etcdkit.testing import ServerProcess, wait_until
 
@@ -105,10 +113,15 @@ def test_server_paused_suspended_then_lost_then_typed_errors(
         s = Session(c, ttl=2)
         s.add_listener(listener)
         wait_until(lambda: s.aio._keeper.renewals >= 1, timeout=5, what="first renewal")
+        held = Lock(s, prefix + b"held")
+        assert held.acquire(timeout=5) and held.held
         srv.pause()
         try:
             assert s.wait_lost(timeout=10), "session not lost while the server was stopped"
             assert seen[:2] == [S.SUSPENDED, S.LOST]
+            assert not held.held  # the holder learns it may no longer own the lock
+            with pytest.raises(LockNotHeldError):
+                _ = held.fencing_token
             with pytest.raises(SessionLostError):
                 _ = s.lease
             with pytest.raises(SessionLostError):
