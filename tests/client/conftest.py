@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from etcdkit.testing import EtcdkitProcess, EtcdProcess, ServerProcess
+from etcdkit.testing import EtcdkitProcess, EtcdProcess, ServerProcess, wait_until
 
 T = TypeVar("T")
 ENABLED = tuple(t for t in os.environ.get("ETCDKIT_CLIENT_TARGETS", "etcd").split(",") if t)
@@ -113,3 +113,16 @@ _counter = iter(range(10**9))
 def prefix() -> bytes:
     """A key prefix unique to the test, so tests sharing a server do not collide."""
     return f"/t{next(_counter)}-{os.getpid()}/".encode()
+
+
+def pause(srv: ServerProcess) -> None:
+    """SIGSTOP the server and wait until the kernel reports it stopped (SIGSTOP is asynchronous)."""
+    srv.pause()
+    assert srv.proc is not None
+    stat = f"/proc/{srv.proc.pid}/stat"
+
+    def stopped() -> bool:
+        with open(stat) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+    wait_until(stopped, 5, interval=0.005, what="server stopped")

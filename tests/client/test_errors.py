@@ -36,7 +36,7 @@ from etcdkit.client import (
 from etcdkit.client._transport import map_rpc_error
 from etcdkit.client.server_errors import error_for_message, server_error_classes
 from etcdkit.testing import ServerProcess, free_port
-from tests.client.conftest import run
+from tests.client.conftest import pause, run
 
 
 def test_every_catalogue_message_has_exactly_one_class() -> None:
@@ -197,7 +197,7 @@ def test_deadline_versus_cancellation(make_server: Callable[..., ServerProcess])
     async def body() -> None:
         async with AsyncClient(endpoints=[srv.endpoint], request_timeout=0.5) as c:
             await c.put(b"k", b"v")  # connected
-            srv.pause()
+            pause(srv)
             try:
                 t0 = time.monotonic()
                 with pytest.raises(DeadlineExceededError) as ei:
@@ -214,3 +214,103 @@ def test_deadline_versus_cancellation(make_server: Callable[..., ServerProcess])
             assert (await c.get(b"k")).value == b"v"
 
     run(body())
+
+
+def test_go_status_text_in_cancel_reasons_is_understood() -> None:
+    from etcdkit.client import InvalidAuthTokenError
+
+    err = error_for_message("rpc error: code = Unauthenticated desc = etcdserver: invalid auth token")
+    assert isinstance(err, InvalidAuthTokenError)
+
+
+def _transport_with_fake_endpoints() -> tuple[object, list[str]]:
+    from etcdkit.client import ClientConfig
+    from etcdkit.client._transport import Transport
+
+    tr = Transport(ClientConfig(endpoints=("a:1", "b:2")), lambda state: None)
+    used: list[str] = []
+
+    async def ready(endpoint: str, timeout: float) -> object:
+        used.append(endpoint)
+        return object()
+
+    tr.wait_ready = ready  # type: ignore[assignment,method-assign]
+    return tr, used
+
+
+def test_retry_policy_reads_writes_and_revision_floor() -> None:
+    from types import SimpleNamespace
+
+    from etcdkit.client._transport import Transport
+
+    async def body() -> None:
+        tr, used = _transport_with_fake_endpoints()
+        assert isinstance(tr, Transport)
+
+        async def sent_then_dropped(s: object, t: float | None, md: object) -> object:
+            raise _FakeRpcError(grpc.StatusCode.UNAVAILABLE, "Socket closed")
+
+        with pytest.raises(UnavailableError) as ei:
+            await tr.call(sent_then_dropped, idempotent=False)
+        assert not isinstance(ei.value, ClusterError) and used == ["a:1"]  # a write that may have applied
+        used.clear()
+        with pytest.raises(ClusterError) as ci:
+            await tr.call(sent_then_dropped, idempotent=True)
+        assert used == ["b:2", "a:1"] and set(ci.value.errors) == {"a:1", "b:2"}  # reads try everywhere
+
+        used.clear()
+
+        async def never_sent(s: object, t: float | None, md: object) -> object:
+            raise _FakeRpcError(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses; last error: x")
+
+        with pytest.raises(ClusterError):
+            await tr.call(never_sent, idempotent=False)
+        assert len(used) == 2  # provably unsent: even a write moves on
+
+        used.clear()
+
+        async def no_leader(s: object, t: float | None, md: object) -> object:
+            raise _FakeRpcError(grpc.StatusCode.UNAVAILABLE, wire.NO_LEADER.message)
+
+        with pytest.raises(NoLeaderError):
+            await tr.call(no_leader, idempotent=False)
+        assert len(used) == 1
+
+        revisions = iter([10, 5, 12])
+
+        async def answer(s: object, t: float | None, md: object) -> SimpleNamespace:
+            return SimpleNamespace(revision=next(revisions))
+
+        def rev(r: SimpleNamespace) -> int:
+            return int(r.revision)
+
+        assert (await tr.call(answer, idempotent=True, revision_of=rev)).revision == 10
+        # 5 is below the floor (10): a lagging member; the read moves on and gets 12.
+        assert (await tr.call(answer, idempotent=True, revision_of=rev)).revision == 12
+        assert tr.floor.revision == 12
+        await tr.close()
+
+    run(body())
+
+
+@pytest.mark.parametrize("bad", ["", "garbage", "127.0.0.1:99999", "host:", ":2379"])
+def test_malformed_endpoints_are_refused_at_construction(bad: str) -> None:
+    with pytest.raises(ValueError):
+        AsyncClient(endpoints=[bad])
+
+
+def test_config_validation() -> None:
+    from etcdkit.client import ClientConfig, WatchConfig
+
+    with pytest.raises(TypeError):
+        ClientConfig(endpoints="127.0.0.1:2379")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        ClientConfig(endpoints=())
+    with pytest.raises(ValueError):
+        ClientConfig(username="u")
+    with pytest.raises(ValueError):
+        TLSConfig(cert_file="c.pem")
+    with pytest.raises(ValueError):
+        WatchConfig(progress_interval=5, stall_timeout=5)
+    cfg = ClientConfig(endpoints=("http://127.0.0.1:2379", "[::1]:2379"))
+    assert cfg.endpoints == ("127.0.0.1:2379", "[::1]:2379")

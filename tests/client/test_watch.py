@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from etcdkit.client import AsyncClient, ClientConfig, ConnectionState, EventType, Watch, WatchConfig
+from etcdkit.client import AsyncClient, ClientConfig, ConnectionState, Event, EventType, Watch, WatchConfig
 from etcdkit.testing import ServerProcess
 from tests.client.conftest import run
 
@@ -34,7 +34,7 @@ def test_watch_options(endpoint: str, prefix: bytes) -> None:
             await c.put(prefix + b"c", b"3")
             await c.put(prefix + b"b", b"4")
             await c.delete(prefix + b"c")
-            got = []
+            got: list[Event] = []
             for _ in range(4):
                 b = await asyncio.wait_for(pre.__anext__(), 10)
                 got.extend(b.events)
@@ -103,7 +103,7 @@ def test_connection_state_lost_and_back(make_server: Callable[..., ServerProcess
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, srv.stop)
             deadline = time.monotonic() + 15
-            while c.state is not ConnectionState.LOST:
+            while c.state.value != ConnectionState.LOST.value:  # (mypy narrows the property)
                 assert time.monotonic() < deadline, states
                 await asyncio.sleep(0.05)
             await loop.run_in_executor(None, srv.start)

@@ -404,3 +404,42 @@ def test_keepalive_schedule() -> None:
     s2 = KeepAliveSchedule(ttl=3, now=0.0)
     s2.answered(0, 0.1)
     assert s2.check_expired(0.2) and "not found" in (s2.lost_reason or "")
+
+
+def test_create_refused_for_auth_refreshes_token_once() -> None:
+    core = make_core()
+    core.add(WatchSpec(b"k", start_revision=4))
+    core.stream_opened(0.0)
+    denied = WatchResponseIn(-1, hdr(5), created=True, canceled=True, cancel_reason="etcdserver: permission denied")
+    [rc] = core.response(denied, 0.0)
+    assert isinstance(rc, Reconnect) and rc.refresh_auth and not rc.rotate
+    [create] = core.stream_opened(1.0)
+    assert isinstance(create, SendCreate) and create.start_revision == 4
+    [f] = core.response(denied, 1.0)  # still refused with a fresh token: a real permission problem
+    assert isinstance(f, Fail) and type(f.error).__name__ == "PermissionDeniedError"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    known=st.dictionaries(st.sampled_from([b"a", b"b", b"c", b"d", b"e"]), st.integers(1, 20)),
+    now=st.dictionaries(st.sampled_from([b"a", b"b", b"c", b"d", b"e"]), st.integers(1, 40)),
+)
+def test_resync_diff_brings_the_watcher_to_the_current_state(known: dict[bytes, int], now: dict[bytes, int]) -> None:
+    core = make_core()
+    wid, _ = core.add(WatchSpec(b"", b"\0", start_revision=21, resync=True), known)
+    core.stream_opened(0.0)
+    core.response(WatchResponseIn(0, hdr(41), created=True), 0.0)
+    [need] = core.response(WatchResponseIn(0, hdr(41), canceled=True, compact_revision=41), 0.0)
+    assert isinstance(need, NeedResync)
+    kvs = tuple(KeyValue(k, b"v%d" % r, mod_revision=r) for k, r in sorted(now.items()))
+    deliver, _ = core.resync_done(wid, kvs, 41)
+    assert isinstance(deliver, Deliver) and deliver.batch.resync
+    state = dict(known)
+    for e in deliver.batch.events:
+        if e.type is EventType.PUT:
+            state[e.kv.key] = e.kv.mod_revision
+        else:
+            del state[e.kv.key]
+    assert state == now
+    # Minimal: unchanged keys produce no event.
+    assert len(deliver.batch.events) == sum(1 for k in set(known) | set(now) if known.get(k) != now.get(k))

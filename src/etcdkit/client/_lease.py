@@ -24,7 +24,8 @@ from etcdkit.client._base import ClientBase
 from etcdkit.client._convert import header
 from etcdkit.client._protocol.keepalive import KeepAliveSchedule
 from etcdkit.client._transport import Metadata, Stubs, Transport, map_rpc_error
-from etcdkit.client.exceptions import EtcdError, LeaseKeepAliveLostError
+from etcdkit.client.exceptions import ClientClosedError, EtcdError, LeaseKeepAliveLostError
+from etcdkit.client.server_errors import InvalidAuthTokenError
 from etcdkit.client.types import LeaseGrant, LeaseTimeToLive
 
 __all__ = ["LeaseKeeper", "LeaseMixin"]
@@ -46,6 +47,7 @@ class LeaseKeeper:
         self._transport = transport
         self._on_lost = on_lost
         self._closing = False
+        self._refresh_token = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"etcdkit-keepalive-{lease_id:x}")
 
     @property
@@ -73,8 +75,11 @@ class LeaseKeeper:
             endpoint = tr.picker.current
             try:
                 await self._stream(tr, endpoint, sched)
-            except (EtcdError, grpc.RpcError) as e:
+            except Exception as e:  # any failure means "reconnect while the lease may live"
                 err = map_rpc_error(e, endpoint) if isinstance(e, grpc.RpcError) else e
+                if isinstance(err, ClientClosedError):
+                    return
+                self._refresh_token = isinstance(err, InvalidAuthTokenError)
                 log.debug("keep-alive stream for %x on %s failed: %s", self.lease_id, endpoint, err)
                 tr.picker.failed(endpoint, err)
                 tr.report(False)
@@ -91,7 +96,8 @@ class LeaseKeeper:
     async def _stream(self, tr: Transport, endpoint: str, sched: KeepAliveSchedule) -> None:
         remaining = max(0.05, sched.expires_at - time.monotonic())
         stubs = await tr.wait_ready(endpoint, min(tr.config.dial_timeout, remaining))
-        md = await tr.metadata(endpoint, stubs)
+        md = await tr.metadata(endpoint, stubs, refresh=self._refresh_token)
+        self._refresh_token = False
         call = stubs.lease.LeaseKeepAlive(metadata=md)  # type: ignore[call-arg]
         answered = asyncio.Event()
 

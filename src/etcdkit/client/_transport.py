@@ -50,7 +50,7 @@ from etcdkit.client.server_errors import (
     error_for_message,
 )
 
-__all__ = ["Stubs", "Transport", "map_rpc_error"]
+__all__ = ["Stubs", "Transport", "channel_args", "map_rpc_error", "never_sent"]
 
 R = TypeVar("R")
 Metadata = tuple[tuple[str, str], ...]
@@ -150,30 +150,9 @@ class Transport:
         return s
 
     def _make_channel(self, endpoint: str) -> grpc.aio.Channel:
-        cfg = self.config
-        options: list[tuple[str, Any]] = [
-            ("grpc.max_send_message_length", cfg.max_send_bytes),
-            ("grpc.max_receive_message_length", cfg.max_recv_bytes),
-            # Fail fast and let us choose the next endpoint rather than gRPC's own backoff.
-            ("grpc.initial_reconnect_backoff_ms", 100),
-            ("grpc.max_reconnect_backoff_ms", 1000),
-            ("grpc.enable_retries", 0),
-        ]
-        if cfg.keepalive_time is not None:
-            options += [
-                ("grpc.keepalive_time_ms", int(cfg.keepalive_time * 1000)),
-                ("grpc.keepalive_timeout_ms", int(cfg.keepalive_timeout * 1000)),
-                ("grpc.keepalive_permit_without_calls", 1),
-                ("grpc.http2.max_pings_without_data", 0),
-            ]
-        if cfg.tls is None:
+        options, creds = channel_args(self.config)
+        if creds is None:
             return grpc.aio.insecure_channel(endpoint, options=options)
-        t = cfg.tls
-        if t.server_name:
-            options.append(("grpc.ssl_target_name_override", t.server_name))
-        creds = grpc.ssl_channel_credentials(
-            root_certificates=_read(t.ca_file), private_key=_read(t.key_file), certificate_chain=_read(t.cert_file)
-        )
         return grpc.aio.secure_channel(endpoint, creds, options=options)
 
     async def wait_ready(self, endpoint: str, timeout: float) -> Stubs:
@@ -297,6 +276,34 @@ class Transport:
                     refreshed = True
                     continue
                 raise err from None
+
+
+def channel_args(cfg: ClientConfig) -> tuple[list[tuple[str, Any]], grpc.ChannelCredentials | None]:
+    """gRPC channel options and credentials for ``cfg`` (shared by the async and sync transports)."""
+    options: list[tuple[str, Any]] = [
+        ("grpc.max_send_message_length", cfg.max_send_bytes),
+        ("grpc.max_receive_message_length", cfg.max_recv_bytes),
+        # Fail fast and let us choose the next endpoint rather than gRPC's own backoff.
+        ("grpc.initial_reconnect_backoff_ms", 100),
+        ("grpc.max_reconnect_backoff_ms", 1000),
+        ("grpc.enable_retries", 0),
+    ]
+    if cfg.keepalive_time is not None:
+        options += [
+            ("grpc.keepalive_time_ms", int(cfg.keepalive_time * 1000)),
+            ("grpc.keepalive_timeout_ms", int(cfg.keepalive_timeout * 1000)),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.max_pings_without_data", 0),
+        ]
+    if cfg.tls is None:
+        return options, None
+    t = cfg.tls
+    if t.server_name:
+        options.append(("grpc.ssl_target_name_override", t.server_name))
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=_read(t.ca_file), private_key=_read(t.key_file), certificate_chain=_read(t.cert_file)
+    )
+    return options, creds
 
 
 def _read(path: str | None) -> bytes | None:

@@ -68,14 +68,15 @@ class Watch:
         self._queue: asyncio.Queue[WatchBatch | BaseException | None] = asyncio.Queue()
         self._created = asyncio.Event()
         self._done = False
+        self._final_stats = WatchStats()
         self.error: BaseException | None = None
 
     @property
     def stats(self) -> WatchStats:
         """Counters: reconnects, resyncs, events, lag, next_revision."""
-        return self._hub.core.stats(self.wid) if not self._done else self._final_stats
-
-    _final_stats = WatchStats()
+        if self._hub.core.has(self.wid):
+            return self._hub.core.stats(self.wid)
+        return self._final_stats
 
     def __aiter__(self) -> Watch:
         return self
@@ -102,7 +103,8 @@ class Watch:
     async def close(self) -> None:
         """Cancel the watch; iteration ends after batches already received."""
         if not self._done:
-            self._final_stats = self._hub.core.stats(self.wid)
+            if self._hub.core.has(self.wid):
+                self._final_stats = self._hub.core.stats(self.wid)
             self._hub.cancel(self.wid)
             self._queue.put_nowait(None)
 
@@ -111,7 +113,8 @@ class Watch:
         self._queue.put_nowait(batch)
 
     def _fail(self, error: BaseException) -> None:
-        self._final_stats = self._hub.core.stats(self.wid)
+        if self._hub.core.has(self.wid):
+            self._final_stats = self._hub.core.stats(self.wid)
         self._queue.put_nowait(error)
         self._created.set()
 
@@ -192,6 +195,7 @@ class WatchHub:
                 w = self._watches.pop(a.wid, None)
                 if w is not None:
                     w._fail(a.error)
+                self.core.cancel(a.wid)  # forget it (nothing to cancel on the server)
             elif isinstance(a, NeedResync):
                 t = asyncio.get_running_loop().create_task(self._resync(a))
                 self._side_tasks.add(t)
@@ -243,10 +247,12 @@ class WatchHub:
             endpoint = tr.picker.current
             try:
                 await self._stream(endpoint)
-            except (EtcdError, grpc.RpcError) as e:
+            except Exception as e:  # any failure means "reconnect": a watch must never die silently
                 err = map_rpc_error(e, endpoint) if isinstance(e, grpc.RpcError) else e
                 if isinstance(err, ClientClosedError):
                     return
+                if not isinstance(err, EtcdError):
+                    log.warning("unexpected watch stream error on %s", endpoint, exc_info=err)
                 self._refresh_token = isinstance(err, InvalidAuthTokenError)
                 log.debug("watch stream on %s failed: %s", endpoint, err)
                 self._apply(self.core.stream_failed(str(err), time.monotonic()))
@@ -254,6 +260,7 @@ class WatchHub:
             if rc is None or self._closing:
                 continue
             log.debug("watch stream on %s: reconnecting in %.2fs (%s)", endpoint, rc.delay, rc.reason)
+            self._refresh_token = self._refresh_token or rc.refresh_auth
             tr.report(False)
             if rc.rotate:
                 tr.picker.failed(endpoint, EtcdError(rc.reason))

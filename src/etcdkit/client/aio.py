@@ -149,10 +149,13 @@ class AsyncClient(KVMixin, LeaseMixin, AdminMixin):
         known: dict[bytes, int] | None = None
         if resync:
             # Seed the key map the resync diff needs, at the revision the watch starts from.
-            seed = await self.get(key, range_end=end or None, keys_only=True, revision=max(0, start_revision - 1))
-            known = {kv.key: kv.mod_revision for kv in seed.kvs}
-            if start_revision == 0:
-                start_revision = seed.header.revision + 1
+            if start_revision == 1:
+                known = {}  # nothing exists before revision 1
+            else:
+                seed = await self.get(key, range_end=end or None, keys_only=True, revision=max(0, start_revision - 1))
+                known = {kv.key: kv.mod_revision for kv in seed.kvs}
+                if start_revision == 0:
+                    start_revision = seed.header.revision + 1
         spec = WatchSpec(
             key=self._ns.key(key),
             range_end=self._ns.range_end(key, end),

@@ -92,7 +92,10 @@ class ClientConfig:
             raise TypeError("endpoints must be a sequence of strings, not one string")
         if not self.endpoints:
             raise ValueError("at least one endpoint is required")
-        object.__setattr__(self, "endpoints", tuple(_strip_scheme(e) for e in self.endpoints))
+        endpoints = tuple(_strip_scheme(e) for e in self.endpoints)
+        for e in endpoints:
+            _check_endpoint(e)
+        object.__setattr__(self, "endpoints", endpoints)
         if (self.username is None) != (self.password is None):
             raise ValueError("username and password go together")
         if self.dial_timeout <= 0:
@@ -101,8 +104,14 @@ class ClientConfig:
             raise ValueError("request_timeout must be positive or None")
 
 
+def _check_endpoint(endpoint: str) -> None:
+    host, sep, port = endpoint.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"endpoint {endpoint!r} is not host:port")
+
+
 def _strip_scheme(endpoint: str) -> str:
-    for scheme in ("http://", "https://", "unix://"):
+    for scheme in ("http://", "https://"):
         if endpoint.startswith(scheme):
             return endpoint[len(scheme) :].rstrip("/")
     return endpoint

@@ -524,6 +524,10 @@ _BY_MESSAGE: dict[str, type[ServerError]] = server_error_classes()
 
 def error_for_message(message: str, endpoint: str = "", code: str = "") -> ServerError:
     """Build the typed exception for a server status ``message`` (unknown text -> ``UnknownServerError``)."""
+    # Watch cancel reasons may carry a Go gRPC status rendered as text:
+    # "rpc error: code = Unauthenticated desc = etcdserver: invalid auth token".
+    if message.startswith("rpc error: code = ") and " desc = " in message:
+        message = message.split(" desc = ", 1)[1]
     cls = _BY_MESSAGE.get(message)
     if cls is None:
         return UnknownServerError(message, endpoint, code)

@@ -1,24 +1,32 @@
-"""``Client``: the blocking client, driven by an ``AsyncClient`` on a private event-loop thread.
+"""``Client``: the blocking client — the ``AsyncClient``'s code, driven without a thread hop.
 
-Why not a generated twin (httpcore's unasync)? The client's state — the
-watch stream shared by every watch, keep-alive tasks, the endpoint picker,
-connection state — lives in long-running tasks, not in the call stack of
-one request. A generated sync twin would need its own threads for all of
-those, i.e. a second implementation of the hard parts. Instead ``Client``
-owns one daemon thread running an event loop and an ``AsyncClient`` on it;
-each method submits the same coroutine and waits for its result. One source
-of truth, identical semantics, and every method below is one line derived
-from the async signature (``_blocking`` keeps the exact parameter types).
+Why not a generated twin (httpcore's unasync)? Two halves:
+
+* Unary calls (KV, lease, cluster, maintenance, auth) run the *same*
+  coroutine methods as ``AsyncClient`` on a view whose transport
+  (``_sync_transport.SyncTransport``) does blocking gRPC and never
+  suspends; ``drive`` runs each coroutine to completion on the caller's
+  thread. One source of truth, the speed of a bare blocking stub.
+* Long-lived state — the watch stream shared by every watch, keep-alives,
+  snapshot streaming — runs in an ``AsyncClient`` on one private daemon
+  event-loop thread; ``watch``/``keep_alive``/``snapshot`` submit to it.
+
+Every method below is one line derived from the async method
+(``_blocking`` keeps its exact signature for type checkers and ``help()``).
 
 Contract:
 
-* methods are thread-safe: any number of threads may call one ``Client``;
-* ``close()`` (or leaving ``with``) closes the ``AsyncClient``, stops the
-  loop and joins the thread: nothing is left running;
-* after ``fork()`` the child's copy is unusable (the loop thread does not
-  exist there): every call raises ``ClientClosedError``; create a new client;
-* state listeners and ``on_lost`` callbacks run on the loop thread; calling
-  the blocking client from them would deadlock and raises ``RuntimeError``.
+* thread-safe: any number of threads may share one ``Client``;
+* ``close()`` (or leaving ``with``) closes both transports, stops the loop
+  and joins its thread: nothing is left running;
+* after ``fork()`` the child's copy is unusable: every call raises
+  ``ClientClosedError``; create a new client there (and prefer to close
+  clients before forking: gRPC itself may crash a child forked while its
+  channels are active);
+* state listeners run on whichever thread saw the change (the loop thread
+  for watches and keep-alives); ``on_lost`` runs on the loop thread. Watch
+  and keep-alive calls from the loop thread itself would deadlock and raise
+  ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -33,9 +41,13 @@ from collections.abc import Callable, Coroutine, Iterator
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
-from etcdkit.client._lease import LeaseKeeper
+from etcdkit.client._admin import AdminMixin
+from etcdkit.client._convert import Namespace
+from etcdkit.client._kv import KVMixin
+from etcdkit.client._lease import LeaseKeeper, LeaseMixin
 from etcdkit.client._protocol.connection import ConnectionState
 from etcdkit.client._protocol.watch_core import WatchStats
+from etcdkit.client._sync_transport import SyncTransport, drive
 from etcdkit.client._watcher import Watch
 from etcdkit.client.aio import AsyncClient
 from etcdkit.client.config import ClientConfig
@@ -87,13 +99,21 @@ def _stop(loop: asyncio.AbstractEventLoop, thread: threading.Thread, pid: int) -
         loop.close()
 
 
+class _SyncView(KVMixin, LeaseMixin, AdminMixin):
+    """The async API methods bound to the never-suspending sync transport."""
+
+    def __init__(self, transport: SyncTransport, ns: Namespace) -> None:
+        self._transport = transport
+        self._ns = ns
+
+
 def _blocking(
-    method: Callable[Concatenate[AsyncClient, P], Coroutine[Any, Any, R]],
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[Client, P], R]:
     """Turn an ``AsyncClient`` coroutine method into the same blocking method of ``Client``."""
 
     def wrapper(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self._loop.run(method(self.aio, *args, **kwargs))
+        return drive(method(self._view, *args, **kwargs))
 
     wrapper.__name__ = method.__name__
     wrapper.__qualname__ = f"Client.{method.__name__}"
@@ -174,6 +194,7 @@ class Client:
     def __init__(self, config: ClientConfig | None = None, **kwargs: Any) -> None:
         self.aio = AsyncClient(config, **kwargs)
         self.config = self.aio.config
+        self._view = _SyncView(SyncTransport(self.aio._transport), self.aio._ns)
         self._loop = _Loop()
         self._finalizer = weakref.finalize(self, _stop, self._loop.loop, self._loop.thread, self._loop.pid)
 
@@ -190,6 +211,7 @@ class Client:
         if os.getpid() != self._loop.pid or self._loop.loop.is_closed():
             return
         try:
+            drive(self._view._transport.close())
             self._loop.run(self.aio.close())
         finally:
             self._finalizer()
@@ -216,6 +238,10 @@ class Client:
     def watch(self, key: bytes, **kwargs: Any) -> SyncWatch:
         """Same arguments as ``AsyncClient.watch``."""
         return SyncWatch(self._loop, self._loop.run(self.aio.watch(key, **kwargs)))
+
+    def snapshot(self, path: str | os.PathLike[str], endpoint: str | None = None) -> int:
+        """Same as ``AsyncClient.snapshot`` (streamed on the loop thread)."""
+        return self._loop.run(self.aio.snapshot(path, endpoint))
 
     def keep_alive(
         self, lease_id: int, ttl: int, *, on_lost: Callable[[LeaseKeepAliveLostError], None] | None = None
@@ -248,7 +274,6 @@ class Client:
     alarms = _blocking(AsyncClient.alarms)
     alarm_disarm = _blocking(AsyncClient.alarm_disarm)
     move_leader = _blocking(AsyncClient.move_leader)
-    snapshot = _blocking(AsyncClient.snapshot)
     # Auth
     auth_enable = _blocking(AsyncClient.auth_enable)
     auth_disable = _blocking(AsyncClient.auth_disable)

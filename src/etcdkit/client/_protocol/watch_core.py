@@ -159,6 +159,7 @@ class Reconnect:
     delay: float
     rotate: bool
     reason: str
+    refresh_auth: bool = False
 
 
 Action = SendCreate | SendCancel | SendProgress | Deliver | Fail | NeedResync | Reconnect
@@ -180,6 +181,7 @@ class _Watch:
     server_id: int | None = None
     fragments: list[Event] = field(default_factory=list)
     known: dict[bytes, int] | None = None  # resync mode: key -> mod_revision
+    auth_retried: bool = False  # a refused create already caused one token refresh
     stats: WatchStats = field(default_factory=WatchStats)
 
 
@@ -224,6 +226,9 @@ class WatchCore:
 
     def live_watches(self) -> int:
         return sum(1 for w in self._watches.values() if w.status is not _Status.DONE)
+
+    def has(self, wid: int) -> bool:
+        return wid in self._watches
 
     def stats(self, wid: int) -> WatchStats:
         w = self._watches[wid]
@@ -372,10 +377,23 @@ class WatchCore:
         self._creating = None
         w = self._watches[wid]
         if r.canceled:
-            # Create refused (permission denied, bad range...): no retry fixes it.
+            err = self._cancel_error(r.cancel_reason)
+            if isinstance(err, AuthError) and not w.auth_retried:
+                # etcd refuses a create made with an expired token as "permission
+                # denied": refresh the token once and try again on a new stream.
+                w.auth_retried = True
+                w.status = _Status.PENDING
+                actions = self.stream_failed(f"watch create refused: {r.cancel_reason}", 0.0, rotate=False)
+                return [
+                    Reconnect(a.delay, a.rotate, a.reason, refresh_auth=True)
+                    for a in actions
+                    if isinstance(a, Reconnect)
+                ]
+            # Refused for good (no permission, bad range...): no retry fixes it.
             w.status = _Status.DONE
-            return [Fail(wid, self._cancel_error(r.cancel_reason)), *self._maybe_create()]
+            return [Fail(wid, err), *self._maybe_create()]
         w.status = _Status.ACTIVE
+        w.auth_retried = False
         w.server_id = r.watch_id
         self._by_server[r.watch_id] = wid
         self._failures = 0
