@@ -145,3 +145,30 @@ def case_auth_permissions_are_enforced(c: Conn) -> None:
     c.record(bool(_token(c, "carol", "new")), "new password works")
     _as(c, root, c.auth.AuthDisable, pb.AuthDisableRequest(), "disable")
     c.call(c.kv.Range, pb.RangeRequest(key=b"/r/x"), "no token needed once disabled")
+
+
+def _watch_once(c: Conn, md: Any, create: pb.WatchCreateRequest) -> Any:
+    """Open a stream with ``md``, send one create, return the first response (or the error)."""
+    stream = c.watch.Watch(iter([pb.WatchRequest(create_request=create)]), timeout=5, metadata=md)
+    try:
+        return next(stream)
+    except grpc.RpcError as err:
+        return err
+    finally:
+        stream.cancel()
+
+
+@case(fresh=True)
+def case_auth_watch_needs_read_permission(c: Conn) -> None:
+    root = _setup_root(c)
+    _as(c, root, c.auth.UserAdd, pb.AuthUserAddRequest(name="dan", password="pw"), "add dan")
+    _as(c, root, c.auth.RoleAdd, pb.AuthRoleAddRequest(name="ra"), "add ra")
+    _as(c, root, c.auth.RoleGrantPermission, pb.AuthRoleGrantPermissionRequest(
+        name="ra", perm=Perm(permType=Perm.READ, key=b"/a/", range_end=b"/a0")), "read on /a/")
+    _as(c, root, c.auth.UserGrantRole, pb.AuthUserGrantRoleRequest(user="dan", role="ra"), "grant ra")
+    dan = _token(c, "dan", "pw")
+    c.record(_watch_once(c, dan, pb.WatchCreateRequest(key=b"/a/x")), "watch a readable key")
+    c.record(_watch_once(c, dan, pb.WatchCreateRequest(key=b"/a/", range_end=b"/a0")), "watch the readable prefix")
+    c.record(_watch_once(c, dan, pb.WatchCreateRequest(key=b"/b")), "watch an unreadable key")
+    c.record(_watch_once(c, dan, pb.WatchCreateRequest(key=b"/a/", range_end=b"/b")), "watch beyond the prefix")
+    c.record(_watch_once(c, (), pb.WatchCreateRequest(key=b"/a/x")), "watch without a token")

@@ -140,3 +140,17 @@ def test_damaged_snapshots_never_write_a_data_dir(tmp_path: Path) -> None:
     with pytest.raises(RestoreError):
         restore_snapshot(good, existing)
     assert (existing / "keep").read_text() == "mine"
+
+
+def test_snapshot_and_auth_work_after_defragment(tmp_path: Path) -> None:
+    with EtcdkitProcess(extra_args=["--bcrypt-cost=4"]) as srv, grpc.insecure_channel(srv.endpoint) as ch:
+        populate(srv.endpoint)
+        before = state(srv.endpoint)
+        rpc_pb2_grpc.MaintenanceStub(ch).Defragment(rpc_pb2.DefragmentRequest(), timeout=30)
+        assert state(srv.endpoint) == before
+        snap = tmp_path / "after-defrag.db"
+        etcdctl("snapshot", "save", str(snap), endpoint=srv.endpoint)
+        assert json.loads(etcdctl("snapshot", "status", str(snap), "-w", "json"))["revision"] == before[1]
+        auth = rpc_pb2_grpc.AuthStub(ch)
+        auth.UserAdd(rpc_pb2.AuthUserAddRequest(name="after", password="pw"), timeout=10)
+        assert auth.UserGet(rpc_pb2.AuthUserGetRequest(name="after"), timeout=10).roles == []

@@ -549,7 +549,9 @@ class EtcdServer:
     def defragment(self) -> None:
         """Compacting copy of the backend; blocks the member while it runs, as in etcd."""
         self.backend.defragment()
+        # LMDB table handles belong to the old environment: rebuild what holds them.
         self.store = MVCCStore(self.backend)
+        self.auth = AuthStore(self.backend)
 
 
 def _txn_is_delete_only(r: rpc_pb2.TxnRequest) -> bool:

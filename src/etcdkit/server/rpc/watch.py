@@ -27,8 +27,11 @@ from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any, Protocol
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+from etcdkit.server.errors import EtcdServerError
+from etcdkit.server.rpc.util import Malformed
 from etcdkit.server.watch import WatchHub, WatchStream
 from etcdkit.server.watch.encoder import ResponseEncoder
 
@@ -36,6 +39,8 @@ __all__ = ["GRPC_OVERHEAD_BYTES", "ServerInfo", "WatchServicer", "WatchSettings"
 
 GRPC_OVERHEAD_BYTES = 512 * 1024  # etcd's grpcOverheadBytes: fragment threshold = max_request_bytes + this
 DEFAULT_PROGRESS_INTERVAL = 600.0  # etcd: 10 minutes
+# grpc-go's wording when a message received on a stream does not unmarshal (etcd ends the stream with it).
+STREAM_UNMARSHAL_PREFIX = "grpc: failed to unmarshal the received message "
 
 
 class WatchSettings(Protocol):
@@ -98,7 +103,7 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         encoder = self._get_encoder()
         wake = asyncio.Event()
         stream = hub.open_stream(wake.set, label=context.peer())
-        recv = asyncio.create_task(self._recv_loop(request_iterator, stream, wake))
+        recv = asyncio.create_task(self._recv_loop(request_iterator, stream, wake, context))
         interval = self.progress_interval
         ticker = asyncio.create_task(self._ticker(stream, interval)) if interval > 0 else None
         try:
@@ -108,7 +113,8 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                     await context.abort(stream.drop.code, stream.drop.message)
                 if recv.done() and not recv.cancelled() and recv.exception() is not None:
                     exc = recv.exception()
-                    await context.abort(grpc.StatusCode.INTERNAL, f"grpc: error unmarshalling request: {exc}")
+                    reason = exc.reason if isinstance(exc, _BadRequest) else str(exc)
+                    await context.abort(grpc.StatusCode.INTERNAL, STREAM_UNMARSHAL_PREFIX + reason)
                 items = hub.take(stream)
                 for item in items:
                     for data in encoder.encode(item):
@@ -125,15 +131,43 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                 ticker.cancel()
             hub.close_stream(stream)
 
+    def _denied(self, context: grpc.aio.ServicerContext[Any, Any], req: rpc_pb2.WatchCreateRequest) -> str:
+        """Why the stream's user may not watch this range ("" if allowed).
+
+        Checked on the range exactly as sent (a from-key ``b"\\0"`` end stays
+        open-ended), so a watch can never see keys its user cannot read.
+        """
+        auth = getattr(self._server, "auth", None)
+        if auth is None or not auth.enabled:
+            return ""
+        try:
+            info = self._server.who(context)  # type: ignore[attr-defined]
+            auth.check_range(info, req.key or b"\x00", req.range_end, write=False)
+        except EtcdServerError as exc:
+            # etcd puts the Go status string of the error in cancel_reason.
+            code = "".join(part.capitalize() for part in exc.wire.code.name.split("_"))
+            return f"rpc error: code = {code} desc = {exc.wire.message}"
+        return ""
+
     async def _recv_loop(
-        self, requests: AsyncIterable[rpc_pb2.WatchRequest], stream: WatchStream, wake: asyncio.Event
+        self,
+        requests: AsyncIterable[rpc_pb2.WatchRequest],
+        stream: WatchStream,
+        wake: asyncio.Event,
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> None:
         hub = self._hub
         try:
             async for req in requests:
+                if isinstance(req, Malformed):  # ends this stream only, as etcd's recvLoop error does
+                    raise _BadRequest(req.reason)
                 kind = req.WhichOneof("request_union")
                 if kind == "create_request":
-                    hub.create(stream, req.create_request)
+                    denied = self._denied(context, req.create_request)
+                    if denied:
+                        hub.reject(stream, denied)
+                    else:
+                        hub.create(stream, req.create_request)
                 elif kind == "cancel_request":
                     hub.cancel(stream, req.cancel_request.watch_id)
                 elif kind == "progress_request":
@@ -148,8 +182,21 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
             self._hub.progress_tick(stream)
 
 
+class _BadRequest(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _identity(data: bytes) -> bytes:
     return data
+
+
+def _parse_request(data: bytes) -> rpc_pb2.WatchRequest | Malformed:
+    try:
+        return rpc_pb2.WatchRequest.FromString(data)
+    except DecodeError:
+        return Malformed("unexpected EOF")
 
 
 def add_watch_servicer(servicer: WatchServicer, server: grpc.aio.Server) -> None:
@@ -157,7 +204,7 @@ def add_watch_servicer(servicer: WatchServicer, server: grpc.aio.Server) -> None
     servicer.raw_responses = True
     handler = grpc.stream_stream_rpc_method_handler(
         servicer.Watch,
-        request_deserializer=rpc_pb2.WatchRequest.FromString,
+        request_deserializer=_parse_request,
         response_serializer=_identity,
     )
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("etcdserverpb.Watch", {"Watch": handler}),))

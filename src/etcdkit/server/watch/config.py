@@ -15,7 +15,8 @@ class WatchConfig:
     before its watchers become victims (etcd's per-stream channel holds 128;
     ours is larger by default because a Python sender drains slower).
     ``catchup_max_events``: events read from history per catch-up batch (whole
-    revisions only, so a larger revision still comes in one batch).
+    revisions only, so a larger revision still comes in one batch); also the
+    size up to which a lagging sender merges a watcher's queued deliveries.
     ``catchup_max_watchers``: unsynced/victim watchers one ``take`` call may
     catch up (etcd's ``maxWatchersPerSync`` is 512).
     ``take_max_items``: queued responses handed to a sender per ``take``.

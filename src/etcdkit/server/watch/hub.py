@@ -174,8 +174,9 @@ class WatchHub:
         w = stream.watchers.pop(watch_id, None)
         if w is None or stream.closed:
             return False
+        # Deliveries queued before the cancel are still sent (they precede the
+        # canceled response, so a progress notification queued in between stays true).
         self._detach(w)
-        w.discard = True
         self._enqueue(stream, Control(watch_id, self.source.current_revision(), canceled=True, cancel_reason=reason))
         return True
 
@@ -275,15 +276,31 @@ class WatchHub:
             self._pump(stream)
         queue, limit = stream.queue, self.config.take_max_items
         out: list[Control | Delivery] = []
+        # Backlog merging: consecutive deliveries (no control item in between) for the
+        # same watcher become one response of whole revisions, as a catch-up would.
+        # It only happens when the sender fell behind, and cuts per-message cost there.
+        merge: dict[Watcher, int] = {}
+        max_merged = self.config.catchup_max_events
         while queue and len(out) < limit:
             item = queue.popleft()
             if type(item) is Delivery:
                 stream.event_items -= 1
                 n = len(item.batch)
                 self.pending_events -= n
-                if item.watcher.discard:
+                w = item.watcher
+                if w.discard:
                     continue
                 self.events_sent += n
+                j = merge.get(w)
+                if j is not None:
+                    prev = out[j]
+                    assert type(prev) is Delivery
+                    if len(prev.batch) + n <= max_merged:
+                        out[j] = Delivery(w, item.revision, EventBatch([*prev.batch.events, *item.batch.events]))
+                        continue
+                merge[w] = len(out)
+            elif merge:
+                merge.clear()
             out.append(item)
         return out
 
@@ -305,6 +322,11 @@ class WatchHub:
         self.pending_events += len(batch)
         w.quiet = False
         self._enqueue(stream, Delivery(w, revision, batch))
+
+    def reject(self, stream: WatchStream, reason: str) -> None:
+        """Refuse a create request (e.g. permission denied): created + canceled, watch id -1."""
+        if not stream.closed:
+            self._fail_create(stream, self.source.current_revision(), reason)
 
     def _fail_create(self, stream: WatchStream, cur: int, reason: str) -> None:
         self._enqueue(stream, Control(-1, cur, created=True, canceled=True, cancel_reason=reason))

@@ -77,7 +77,7 @@ class Watcher:
         self.fragment = fragment
         self.state = WatcherState.UNSYNCED
         self.quiet = True  # no events queued since the last periodic progress tick
-        self.discard = False  # drop its queued deliveries (client cancel / stream close)
+        self.discard = False  # drop its queued deliveries (stream closed)
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,1 @@
+"""Command handlers: ``handler(ctx: Context) -> int``, one module per command family, imported lazily."""
