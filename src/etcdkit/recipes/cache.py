@@ -27,7 +27,8 @@ Contract (state rules in ``core.cache``):
 * with ``path``, the state, revision and queue are saved (atomically,
   coalesced every ``persist_interval`` seconds, and at ``close``), so a
   restarted process starts from its last state and keeps unpushed writes;
-* reads are plain dict lookups, safe from any thread.
+* reads are plain dict lookups, safe from any thread; connection-state
+  changes reported on other threads are handed to the cache's loop.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class AsyncCache:
         self._changed = asyncio.Event()
         self._closed = False
         self._watching = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- reads (local) -------------------------------------------------------------------
 
@@ -180,8 +182,8 @@ class AsyncCache:
         """Load the snapshot (if any) or wait for the first list (up to ``timeout``), and run."""
         if self.path is not None and self.path.exists():
             self.core.restore(json.loads(self.path.read_text()), time.monotonic())
+        loop = self._loop = asyncio.get_running_loop()
         self.client.add_state_listener(self._on_state)
-        loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._sync_loop()), loop.create_task(self._push_loop())]
         if self.path is not None:
             self._tasks.append(loop.create_task(self._save_loop()))
@@ -219,6 +221,21 @@ class AsyncCache:
                     log.exception("cache listener failed")
 
     def _on_state(self, state: ConnectionState) -> None:
+        # The client may call listeners from any thread (a blocking call's thread included);
+        # the core and the asyncio events belong to the loop the cache runs on.
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is not self._loop and self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                self._loop.call_soon_threadsafe(self._state_changed, state)
+        else:
+            self._state_changed(state)
+
+    def _state_changed(self, state: ConnectionState) -> None:
+        if self._closed:
+            return
         if state is ConnectionState.CONNECTED:
             if self._watching:
                 self.core.synced(time.monotonic())  # the client's watch resumes by itself
