@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -165,3 +166,49 @@ def test_killed_holder_frees_lock_by_lease_expiry(client: Client, endpoint: str,
             child.stdin.close()
         if child.stdout:
             child.stdout.close()
+
+
+def test_interoperates_with_go_clientv3_mutex(client: Client, endpoint: str, prefix: bytes) -> None:
+    """``etcdctl lock`` is Go clientv3's ``concurrency.Mutex``: each side waits for the other."""
+    etcdctl = shutil.which("etcdctl")
+    if etcdctl is None:
+        pytest.skip("etcdctl is not installed")
+    name = (prefix + b"go").decode()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL_")} | {"ETCDCTL_API": "3"}
+    with Session(client, ttl=5) as s:
+        lock = Lock(s, name)
+        # Go holds first: etcdctl prints its key and holds the lock until interrupted.
+        go = subprocess.Popen(
+            [etcdctl, "--endpoints", endpoint, "lock", name], stdout=subprocess.PIPE, text=True, env=env
+        )
+        try:
+            assert go.stdout is not None
+            go_key = go.stdout.readline().strip().encode()
+            assert go_key.startswith(name.encode() + b"/")
+            assert not lock.acquire(timeout=0.3)
+            go.send_signal(signal.SIGINT)  # etcdctl unlocks and exits
+            go.wait(timeout=10)
+            assert lock.acquire(timeout=10)
+        finally:
+            if go.poll() is None:
+                go.kill()
+                go.wait(timeout=10)
+            if go.stdout:
+                go.stdout.close()
+        # We hold: etcdctl's command runs only after we release.
+        ran = subprocess.Popen(
+            [etcdctl, "--endpoints", endpoint, "lock", name, "echo", "inside"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            with pytest.raises(subprocess.TimeoutExpired):
+                ran.wait(timeout=0.5)
+            lock.release()
+            out, _ = ran.communicate(timeout=10)
+            assert out.strip() == "inside"
+        finally:
+            if ran.poll() is None:
+                ran.kill()
+                ran.wait(timeout=10)
