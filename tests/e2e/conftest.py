@@ -1,7 +1,7 @@
 """Fixtures for the CLI end-to-end tests: one server per module, real etcd by default.
 
-``server`` is parametrised over ``etcd`` and ``etcdkit``; the ``etcdkit`` variant runs only when the
-environment variable ``ETCDKIT_CTL_TARGETS`` names it (e.g. ``ETCDKIT_CTL_TARGETS=etcd,etcdkit``).
+``server`` is parametrised over ``etcd`` and ``etcdkit``; both run unless the environment variable
+``ETCDKIT_CTL_TARGETS`` narrows them (e.g. ``ETCDKIT_CTL_TARGETS=etcd``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.e2e.ctl_harness import ETCDCTL, Tools
 
 
 def _enabled(name: str) -> bool:
-    targets = os.environ.get("ETCDKIT_CTL_TARGETS", "etcd")
+    targets = os.environ.get("ETCDKIT_CTL_TARGETS", "etcd,etcdkit")
     return name in [t.strip() for t in targets.split(",")]
 
 

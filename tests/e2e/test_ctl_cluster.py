@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from etcdkit.testing import free_port
+from etcdkit.testing import EtcdkitProcess, ServerProcess, free_port
 from tests.e2e.ctl_harness import Result, Tools, assert_same, normalise_took
 
 FORMATS = ["simple", "json", "fields", "protobuf", "table"]
@@ -69,8 +69,24 @@ def _learner_id(tools: Tools, name: str) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["simple", "json", "fields"])
-def test_member_lifecycle(tools: Tools, fmt: str) -> None:
-    """Each tool adds the same learner, updates, fails to promote it and removes it; only its ID differs."""
+def test_member_lifecycle(server: ServerProcess, tools: Tools, fmt: str) -> None:
+    """Each tool adds the same learner, updates, fails to promote it and removes it; only its ID differs.
+
+    etcdkit is a single member until Raft clustering lands: every membership change answers
+    ``etcdserver: not capable`` (or member not found), and both tools must report it identically.
+    """
+    if isinstance(server, EtcdkitProcess):
+        me = tools.ctl("member", "list").stdout.split(b",")[0].decode()
+        for args in (
+            ["member", "add", "learner1", "--learner", "--peer-urls=http://127.0.0.1:1"],
+            ["member", "update", me, "--peer-urls=http://127.0.0.1:2"],
+            ["member", "promote", me],
+            ["member", "remove", "1234"],
+        ):
+            ours, theirs = tools.pair([*args, "-w", fmt])
+            assert_same(ours, theirs)
+            assert ours.rc != 0, ours
+        return
     results: list[list[Result]] = []
     for tool in ("etcdctl", "etcdkit"):
         # fresh peer URLs per tool: etcd 3.4 may answer "member not found" when a just-removed URL is re-added

@@ -154,3 +154,33 @@ def test_snapshot_and_auth_work_after_defragment(tmp_path: Path) -> None:
         auth = rpc_pb2_grpc.AuthStub(ch)
         auth.UserAdd(rpc_pb2.AuthUserAddRequest(name="after", password="pw"), timeout=10)
         assert auth.UserGet(rpc_pb2.AuthUserGetRequest(name="after"), timeout=10).roles == []
+
+
+def test_cli_export_makes_an_etcd_data_dir(tmp_path: Path) -> None:
+    import sys
+
+    with EtcdkitProcess() as src:
+        populate(src.endpoint)
+        want = state(src.endpoint)
+        snap = tmp_path / "kit.db"
+        etcdctl("snapshot", "save", str(snap), endpoint=src.endpoint)
+    target = tmp_path / "exported"
+    proc = EtcdProcess(data_dir=target)
+    peer = f"http://127.0.0.1:{proc.peer_port}"
+    done = subprocess.run(
+        [sys.executable, "-m", "etcdkit", "snapshot", "export", str(snap), f"--etcd-data-dir={target}",
+         f"--name={proc.member_name}", f"--initial-cluster={proc.member_name}={peer}",
+         f"--initial-advertise-peer-urls={peer}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    try:
+        proc.start()
+        assert state(proc.endpoint) == want
+    finally:
+        proc.stop()
+    again = subprocess.run(
+        [sys.executable, "-m", "etcdkit", "snapshot", "export", str(snap), f"--etcd-data-dir={target}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert again.returncode != 0 and "exists" in again.stderr

@@ -16,7 +16,7 @@ from etcdkit.ctl._context import Context
 from etcdkit.ctl._exit import EXIT_BAD_ARGS, EXIT_ERROR, EXIT_INTERRUPTED, CtlError
 from etcdkit.ctl.printers._gofmt import humanize_bytes
 
-__all__ = ["restore", "save", "status"]
+__all__ = ["export", "restore", "save", "status"]
 
 
 def _zap(caller: str, msg: str, *, iso: bool = False, level: str = "info", **fields: Any) -> None:
@@ -92,11 +92,8 @@ def status(ctx: Context) -> int:
     if len(ctx.args) != 1:
         raise CtlError(EXIT_BAD_ARGS, "snapshot status requires exactly one argument")
     _ = ctx.display  # validates --write-out first, as etcdctl's initDisplayFromCmd
-    try:
-        from etcdkit.server.storage.etcd_snapshot import snapshot_status
-    except ImportError:
-        raise CtlError(EXIT_ERROR, "snapshot status is not available: etcdkit.server.storage.etcd_snapshot is "
-                       "not installed") from None
+    from etcdkit.server.storage.etcd_snapshot import snapshot_status
+
     path = ctx.args[0]
     if not os.path.exists(path):
         raise CtlError(EXIT_ERROR, f"stat {path}: no such file or directory")
@@ -115,11 +112,8 @@ def restore(ctx: Context) -> int:
 
     if len(ctx.args) != 1:
         raise CtlError(EXIT_BAD_ARGS, "snapshot restore requires exactly one argument")
-    try:
-        from etcdkit.server.snapshot import restore_snapshot
-    except ImportError:
-        raise CtlError(EXIT_ERROR, "snapshot restore is not available: etcdkit.server.snapshot is not "
-                       "installed") from None
+    from etcdkit.server.snapshot import restore_snapshot
+
     v = ctx.values
     path = ctx.args[0]
     data_dir = v["data-dir"] or f"{v['name']}.etcd"
@@ -136,4 +130,44 @@ def restore(ctx: Context) -> int:
     except Exception as exc:
         raise CtlError(EXIT_ERROR, str(exc) or type(exc).__name__) from None
     _zap("snapshot/v3_snapshot.go:309", "restored snapshot", **where)
+    return 0
+
+
+def export(ctx: Context) -> int:
+    """Make a real-etcd data dir from an etcd-format snapshot (etcd's own restore lays out its WAL)."""
+    import shutil
+    import subprocess
+
+    from etcdkit.server.storage.etcd_snapshot import SnapshotError, verify_snapshot_hash
+
+    if len(ctx.args) != 1:
+        raise CtlError(EXIT_BAD_ARGS, "snapshot export requires exactly one argument")
+    v = ctx.values
+    path, target = ctx.args[0], v["etcd-data-dir"]
+    if not target:
+        raise CtlError(EXIT_BAD_ARGS, "snapshot export requires --etcd-data-dir")
+    if not os.path.exists(path):
+        raise CtlError(EXIT_ERROR, f"stat {path}: no such file or directory")
+    if os.path.exists(target):
+        raise CtlError(EXIT_ERROR, f"data-dir {target!r} exists")
+    if not v["skip-hash-check"]:
+        try:
+            verify_snapshot_hash(path)
+        except SnapshotError as exc:
+            raise CtlError(EXIT_ERROR, str(exc)) from None
+    tool = shutil.which("etcdutl") or shutil.which("etcdctl")
+    if tool is None:
+        raise CtlError(EXIT_ERROR, "snapshot export needs etcd's restore tool (etcdutl or etcdctl) on PATH: "
+                       "etcd's WAL and raft snapshot are written by etcd's own tools")
+    cmd = [tool, "snapshot", "restore", path, f"--data-dir={target}", f"--name={v['name']}",
+           f"--initial-cluster={v['initial-cluster']}",
+           f"--initial-advertise-peer-urls={v['initial-advertise-peer-urls']}",
+           f"--initial-cluster-token={v['initial-cluster-token']}"]
+    if v["skip-hash-check"]:
+        cmd.append("--skip-hash-check")
+    env = {**os.environ, "ETCDCTL_API": "3"}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise CtlError(EXIT_ERROR, (done.stderr.strip().splitlines() or [f"{tool} failed"])[-1])
+    ctx.out(f"Exported {path} to etcd data dir {target}\n")
     return 0
