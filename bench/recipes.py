@@ -1,0 +1,192 @@
+"""Benchmark: etcdkit's lock vs python-etcd3's under contention, lock exclusion past the TTL,
+and cache reads vs serializable gets. Results go to docs/benchmarks.md.
+
+Usage::
+
+    PYTHONPATH=src python bench/recipes.py [--endpoints 127.0.0.1:2379] [--duration 5] [--clients 1,8,32]
+
+Without ``--endpoints`` a real etcd (``/usr/bin/etcd``) is started on free ports.
+python-etcd3 runs in its own virtualenv (created on first use in ``--venv``,
+``pip install etcd3==0.12.0 "protobuf<4" "tenacity<7"``: 0.12 needs the old tenacity API), each side in its own child
+process with the same number of contenders, each contender with its own
+client connection. Every acquisition is checked for exclusion in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+async def ours_throughput(endpoint: str, clients: int, duration: float, name: str) -> dict[str, float]:
+    from etcdkit.client import AsyncClient
+    from etcdkit.recipes import AsyncLock, AsyncSession
+
+    holders = 0
+    violations = 0
+    ops = 0
+    stop = time.monotonic() + duration
+
+    async def worker() -> None:
+        nonlocal holders, violations, ops
+        async with AsyncClient(endpoints=[endpoint]) as c, await AsyncSession.create(c, ttl=10) as s:
+            lock = AsyncLock(s, name)
+            while time.monotonic() < stop:
+                if not await lock.acquire(timeout=10):
+                    continue
+                holders += 1
+                violations += holders > 1
+                await asyncio.sleep(0)  # let any other "holder" run inside our critical section
+                holders -= 1
+                await lock.release()
+                ops += 1
+
+    start = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return {"ops": ops, "seconds": time.monotonic() - start, "violations": violations}
+
+
+def ours_overrun(endpoint: str, name: str) -> dict[str, bool]:
+    from etcdkit.client import Client
+    from etcdkit.recipes import Lock, Session
+
+    with Client(endpoints=[endpoint]) as c, Session(c, ttl=2) as s1, Session(c, ttl=2) as s2:
+        first = Lock(s1, name)
+        assert first.acquire(timeout=5)
+        got = Lock(s2, name).acquire(timeout=4)  # first holds for twice its TTL meanwhile
+        first.release()
+        return {"second_acquired_while_first_held": got}
+
+
+async def cache_vs_get(endpoint: str, keys: int = 1000) -> dict[str, float]:
+    from etcdkit.client import AsyncClient
+    from etcdkit.recipes import AsyncCache
+
+    prefix = f"/bench-cache-{uuid.uuid4().hex}/".encode()
+    async with AsyncClient(endpoints=[endpoint]) as c:
+        for i in range(keys):
+            await c.put(prefix + b"%06d" % i, b"x" * 100)
+        cache = AsyncCache(c, prefix)
+        await cache.start(timeout=30)
+        n_get = 2000
+        t = time.perf_counter()
+        for i in range(n_get):
+            await c.get(prefix + b"%06d" % (i % keys), serializable=True)
+        get_us = (time.perf_counter() - t) / n_get * 1e6
+        n_cache = 200_000
+        t = time.perf_counter()
+        for i in range(n_cache):
+            cache.get(prefix + b"%06d" % (i % keys))
+        cache_us = (time.perf_counter() - t) / n_cache * 1e6
+        await cache.close()
+        await c.delete(prefix, prefix=True)
+    return {"serializable_get_us": get_us, "cache_get_us": cache_us, "speedup": get_us / cache_us}
+
+
+def child(args: argparse.Namespace) -> None:
+    if args.child == "throughput":
+        out: object = asyncio.run(ours_throughput(args.endpoints, args.n, args.duration, args.name))
+    elif args.child == "overrun":
+        out = ours_overrun(args.endpoints, args.name)
+    else:
+        out = asyncio.run(cache_vs_get(args.endpoints))
+    print(json.dumps(out))
+
+
+def run_json(cmd: list[str]) -> dict[str, float]:
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True)
+    result: dict[str, float] = json.loads(r.stdout.strip().splitlines()[-1])
+    return result
+
+
+def ensure_venv(venv: Path) -> Path:
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "etcd3==0.12.0", "protobuf<4", "tenacity<7"], check=True)
+    return py
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--endpoints", default=None)
+    p.add_argument("--duration", type=float, default=5.0)
+    p.add_argument("--clients", default="1,8,32")
+    p.add_argument("--venv", default="/tmp/etcd3-venv")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--n", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--name", default="", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        child(args)
+        return
+    from etcdkit.testing import EtcdProcess
+
+    srv = None
+    endpoint = args.endpoints
+    if endpoint is None:
+        srv = EtcdProcess(extra_args=["--unsafe-no-fsync"]).start()
+        endpoint = srv.endpoint
+    try:
+        etcd3_py = ensure_venv(Path(args.venv))
+        me = [sys.executable, str(Path(__file__).resolve())]
+        rows = []
+        for n in [int(x) for x in args.clients.split(",")]:
+            name = f"/bench-lock-{uuid.uuid4().hex}"
+            ours = run_json(
+                [
+                    *me,
+                    "--endpoints",
+                    endpoint,
+                    "--child",
+                    "throughput",
+                    "--n",
+                    str(n),
+                    "--duration",
+                    str(args.duration),
+                    "--name",
+                    name,
+                ]
+            )
+            theirs = run_json(
+                [
+                    str(etcd3_py),
+                    str(HERE / "_etcd3_lock.py"),
+                    "throughput",
+                    endpoint,
+                    str(n),
+                    str(args.duration),
+                    name + "-etcd3",
+                ]
+            )
+            rows.append((n, ours, theirs))
+            print(
+                f"{n:>3} clients: etcdkit {ours['ops'] / ours['seconds']:8.1f}/s "
+                f"(violations {ours['violations']}), python-etcd3 {theirs['ops'] / theirs['seconds']:8.1f}/s "
+                f"(violations {theirs['violations']})",
+                flush=True,
+            )
+        over_ours = run_json([*me, "--endpoints", endpoint, "--child", "overrun", "--name", f"/ov-{uuid.uuid4().hex}"])
+        over_theirs = run_json(
+            [str(etcd3_py), str(HERE / "_etcd3_lock.py"), "overrun", endpoint, f"/ov-{uuid.uuid4().hex}"]
+        )
+        print(f"held past TTL: second holder got in? etcdkit {over_ours}, python-etcd3 {over_theirs}")
+        cache = run_json([*me, "--endpoints", endpoint, "--child", "cache"])
+        print(f"cache: {cache}")
+    finally:
+        if srv is not None:
+            srv.cleanup()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,214 @@
+"""Lock: exclusion, timeouts, fairness, fencing, idempotent re-acquire, interop with etcd's Lock
+service, and a holder process killed (lock freed by lease expiry)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+import pytest
+
+from etcdkit.api.pb import v3lock_pb2, v3lock_pb2_grpc
+from etcdkit.client import AsyncClient, Client
+from etcdkit.recipes import (
+    AsyncLock,
+    AsyncSession,
+    EmptyLockNameError,
+    Lock,
+    LockNotAcquiredError,
+    LockNotHeldError,
+    Session,
+)
+from etcdkit.recipes.core.mutex import contender_key, enqueue_txn, name_prefix
+
+from .conftest import arun
+
+
+def test_empty_name_is_a_typed_error() -> None:
+    for name in ("", b""):
+        with pytest.raises(EmptyLockNameError):
+            name_prefix(name)
+    assert issubclass(EmptyLockNameError, ValueError)
+
+
+def test_key_layout_is_clientv3s() -> None:
+    assert contender_key(name_prefix("jobs"), 0x694D7A0B3C) == b"jobs/694d7a0b3c"
+
+
+def test_exclusion_timeout_and_fencing(client: Client, prefix: bytes) -> None:
+    name = prefix + b"lock"
+    with Session(client, ttl=5) as s1, Session(client, ttl=5) as s2:
+        l1, l2 = Lock(s1, name), Lock(s2, name, timeout=0.3)
+        assert l1.acquire()
+        t1 = l1.fencing_token
+        assert l1.held
+        assert not l2.acquire(timeout=0.3)
+        with pytest.raises(LockNotAcquiredError), l2:
+            pass
+        # A timed-out waiter leaves no key behind.
+        assert [kv.key for kv in client.get(name + b"/", prefix=True).kvs] == [l1.key]
+        with pytest.raises(LockNotHeldError):
+            _ = l2.fencing_token
+        l1.release()
+        assert not l1.held
+        with l2:
+            assert l2.fencing_token > t1
+        assert client.get(name + b"/", prefix=True).kvs == ()
+
+
+def test_fifo_order(endpoint: str, prefix: bytes) -> None:
+    name = prefix + b"fifo"
+
+    async def body() -> None:
+        async with AsyncClient(endpoints=[endpoint]) as c:
+            sessions = [await AsyncSession.create(c, ttl=5) for _ in range(4)]
+            holder, *waiters = (AsyncLock(s, name) for s in sessions)
+            assert await holder.acquire()
+            order: list[int] = []
+
+            async def contend(i: int, lock: AsyncLock) -> None:
+                assert await lock.acquire(timeout=20)
+                order.append(i)
+                await lock.release()
+
+            tasks = []
+            for i, lock in enumerate(waiters):
+                tasks.append(asyncio.create_task(contend(i, lock)))
+                for _ in range(200):  # wait until this waiter's key exists before starting the next
+                    if (await c.get(lock.key)).kvs:
+                        break
+                    await asyncio.sleep(0.01)
+                else:
+                    raise AssertionError("waiter never enqueued")
+            await holder.release()
+            await asyncio.wait_for(asyncio.gather(*tasks), 20)
+            assert order == [0, 1, 2]
+            for s in sessions:
+                await s.close()
+
+    arun(body())
+
+
+def test_idempotent_reacquire_after_ambiguous_failure(client: Client, prefix: bytes) -> None:
+    name = prefix + b"amb"
+    with Session(client, ttl=5) as s:
+        lock = Lock(s, name)
+        # The enqueue txn went through but its answer was lost (as after a timeout):
+        resp = client.txn(enqueue_txn(name_prefix(name), lock.key, b"", s.lease))
+        assert resp.succeeded
+        assert lock.acquire(timeout=5)
+        assert lock.fencing_token == resp.header.revision
+        assert lock.acquire(timeout=5)  # again: same key, same token
+        assert lock.fencing_token == resp.header.revision
+        assert len(client.get(name + b"/", prefix=True).kvs) == 1
+        lock.release()
+
+
+def test_interoperates_with_etcd_lock_service(client: Client, endpoint: str, prefix: bytes) -> None:
+    name = prefix + b"svc"
+    with (
+        Session(client, ttl=5) as ours,
+        Session(client, ttl=5) as theirs,
+        grpc.insecure_channel(endpoint) as ch,
+        concurrent.futures.ThreadPoolExecutor(1) as pool,
+    ):
+        stub = v3lock_pb2_grpc.LockStub(ch)
+        lock = Lock(ours, name)
+        assert lock.acquire()
+        fut = pool.submit(stub.Lock, v3lock_pb2.LockRequest(name=name, lease=theirs.lease), timeout=20)
+        with pytest.raises(concurrent.futures.TimeoutError):
+            fut.result(timeout=0.5)  # the service waits for our holder
+        lock.release()
+        svc_key = fut.result(timeout=20).key
+        assert svc_key == contender_key(name + b"/", theirs.lease_id)
+        assert not lock.acquire(timeout=0.3)  # and we wait for theirs
+        stub.Unlock(v3lock_pb2.UnlockRequest(key=svc_key), timeout=5)
+        assert lock.acquire(timeout=5)
+        lock.release()
+
+
+def test_killed_holder_frees_lock_by_lease_expiry(client: Client, endpoint: str, prefix: bytes) -> None:
+    name = (prefix + b"crash").decode()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    script = Path(__file__).with_name("_holder.py")
+    child = subprocess.Popen(
+        [sys.executable, str(script), endpoint, name, "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().split()
+        assert line[0] == "held", line
+        child_token = int(line[1])
+        with Session(client, ttl=5) as s:
+            lock = Lock(s, name)
+            assert not lock.acquire(timeout=0.3)
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=10)
+            assert lock.acquire(timeout=15), "lock not freed after the holder's lease expired"
+            assert lock.fencing_token > child_token
+            lock.release()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        if child.stdin:
+            child.stdin.close()
+        if child.stdout:
+            child.stdout.close()
+
+
+def test_interoperates_with_go_clientv3_mutex(client: Client, endpoint: str, prefix: bytes) -> None:
+    """``etcdctl lock`` is Go clientv3's ``concurrency.Mutex``: each side waits for the other."""
+    etcdctl = shutil.which("etcdctl")
+    if etcdctl is None:
+        pytest.skip("etcdctl is not installed")
+    name = (prefix + b"go").decode()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL_")} | {"ETCDCTL_API": "3"}
+    with Session(client, ttl=5) as s:
+        lock = Lock(s, name)
+        # Go holds first: etcdctl prints its key and holds the lock until interrupted.
+        go = subprocess.Popen(
+            [etcdctl, "--endpoints", endpoint, "lock", name], stdout=subprocess.PIPE, text=True, env=env
+        )
+        try:
+            assert go.stdout is not None
+            go_key = go.stdout.readline().strip().encode()
+            assert go_key.startswith(name.encode() + b"/")
+            assert not lock.acquire(timeout=0.3)
+            go.send_signal(signal.SIGINT)  # etcdctl unlocks and exits
+            go.wait(timeout=10)
+            assert lock.acquire(timeout=10)
+        finally:
+            if go.poll() is None:
+                go.kill()
+                go.wait(timeout=10)
+            if go.stdout:
+                go.stdout.close()
+        # We hold: etcdctl's command runs only after we release.
+        ran = subprocess.Popen(
+            [etcdctl, "--endpoints", endpoint, "lock", name, "echo", "inside"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            with pytest.raises(subprocess.TimeoutExpired):
+                ran.wait(timeout=0.5)
+            lock.release()
+            out, _ = ran.communicate(timeout=10)
+            assert out.strip() == "inside"
+        finally:
+            if ran.poll() is None:
+                ran.kill()
+                ran.wait(timeout=10)
