@@ -1,8 +1,8 @@
 """Fixtures for the client suite, written against an ``endpoint`` so the same
 tests run against real etcd and, when enabled, against etcdkit's own server.
 
-* ``target``: "etcd" always; "etcdkit" only when ``ETCDKIT_CLIENT_TARGETS``
-  lists it (e.g. ``ETCDKIT_CLIENT_TARGETS=etcd,etcdkit``);
+* ``target``: "etcd" and "etcdkit" unless ``ETCDKIT_CLIENT_TARGETS`` narrows
+  them (e.g. ``ETCDKIT_CLIENT_TARGETS=etcd``);
 * ``server``/``endpoint``: one shared server per module and target;
 * ``make_server``: fresh servers for fault tests (restart, pause, compaction),
   stopped at teardown;
@@ -23,7 +23,7 @@ import pytest
 from etcdkit.testing import EtcdkitProcess, EtcdProcess, ServerProcess, wait_until
 
 T = TypeVar("T")
-ENABLED = tuple(t for t in os.environ.get("ETCDKIT_CLIENT_TARGETS", "etcd").split(",") if t)
+ENABLED = tuple(t for t in os.environ.get("ETCDKIT_CLIENT_TARGETS", "etcd,etcdkit").split(",") if t)
 
 
 def _start(name: str, extra_args: tuple[str, ...] = ()) -> ServerProcess:
