@@ -230,7 +230,8 @@ def _build() -> Command:
                  _s("name", "default", "Human-readable name for this member"),
                  _b("skip-hash-check", "Ignore snapshot integrity hash value (required if copied from data directory)"),
                  _s("wal-dir", "", "Path to the WAL directory (use --data-dir if none given)")),
-            _cmd("export <filename> --etcd-data-dir <dir> [options]",
+            # Beyond etcdctl: hidden from the listing so `help` stays byte-identical to etcdctl's.
+            _hidden(_cmd("export <filename> --etcd-data-dir <dir> [options]",
                  "Turns a snapshot (etcd's or etcdkit's) into a data directory real etcd starts from",
                  "snapshot:export",
                  _s("etcd-data-dir", "", "Path of the etcd data directory to create"),
@@ -243,7 +244,7 @@ def _build() -> Command:
                  _s("name", "default", "Human-readable name for this member"),
                  _b("skip-hash-check", "Ignore snapshot integrity hash value (required if copied from data directory)"),
                  long="Writes etcd's data directory (WAL and raft snapshot) with etcd's own restore tool, "
-                      "etcdutl or etcdctl, which must be on PATH."),
+                      "etcdutl or etcdctl, which must be on PATH.")),
             _cmd("status <filename>", "Gets backend snapshot status of a given file", "snapshot:status",
                  long=_STATUS_LONG.format("hash, revision, total keys, total size"))]),
         _cmd("make-mirror [options] <destination>", "Makes a mirror at the destination etcd cluster",
