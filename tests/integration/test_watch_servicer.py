@@ -86,9 +86,8 @@ def test_fault_hooks_cancel_watches_and_drop_streams() -> None:
                 assert (await asyncio.wait_for(other.read(), 5)).created
                 peers = {s.label for s in hub.streams}
                 assert len(peers) == 2
-                victim_peer = next(
-                    s.label for s in hub.streams if s.watchers and 0 in s.watchers and s is hub.streams[0]
-                )
+                # Both streams have a watch id 0; the victim's is the one watching b"v".
+                victim_peer = next(s.label for s in hub.streams if 0 in s.watchers and s.watchers[0].key == b"v")
                 assert hub.cancel_watches("injected: reason", peer=victim_peer) == 1
                 resp = await asyncio.wait_for(victim.read(), 5)
                 assert resp.canceled and resp.cancel_reason == "injected: reason" and resp.watch_id == 0
