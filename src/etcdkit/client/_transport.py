@@ -141,6 +141,13 @@ class Transport:
 
     # --- channels ----------------------------------------------------------------
 
+    async def _renew(self, endpoint: str, failing: Stubs) -> Stubs:
+        """Replace ``failing`` (if still current) with a fresh channel; close the old one."""
+        if self._stubs.get(endpoint) is failing:
+            del self._stubs[endpoint]
+            await failing.channel.close(None)
+        return self.stubs(endpoint)
+
     def stubs(self, endpoint: str) -> Stubs:
         self.check_open()
         s = self._stubs.get(endpoint)
@@ -160,13 +167,26 @@ class Transport:
         stubs = self.stubs(endpoint)
         ch = stubs.channel
         deadline = time.monotonic() + timeout
-        attempted = False
+        attempted = renewed = False
         while True:
             state = ch.get_state(try_to_connect=True)
             if state is grpc.ChannelConnectivity.READY:
                 return stubs
             if state is grpc.ChannelConnectivity.SHUTDOWN:
-                raise ClientClosedError("channel closed")
+                self.check_open()  # closed client: ClientClosedError; else another call renewed it
+                if self._stubs.get(endpoint) is stubs:
+                    raise ClientClosedError("channel closed")
+                stubs = self.stubs(endpoint)
+                ch = stubs.channel
+                continue
+            if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE and not renewed:
+                # A failed channel reconnects only after gRPC's backoff (up to 1 s), which may
+                # outlast the dial timeout after a server restart: start a fresh channel, which
+                # connects at once. Nothing was sent on this endpoint yet, so this is safe.
+                stubs = await self._renew(endpoint, stubs)
+                ch = stubs.channel
+                renewed = True
+                continue
             if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE and attempted:
                 raise UnavailableError("failed to connect to all addresses (connect failed)", endpoint)
             remaining = deadline - time.monotonic()
