@@ -109,11 +109,10 @@ def run_json(cmd: list[str]) -> dict[str, float]:
 
 
 def ensure_venv(venv: Path) -> Path:
-    py = venv / "bin" / "python"
-    if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "etcd3==0.12.0", "protobuf<4", "tenacity<7"], check=True)
-    return py
+    from _venv import ETCD3_REQUIREMENTS
+    from _venv import ensure_venv as ensure
+
+    return ensure(venv, ETCD3_REQUIREMENTS)
 
 
 def main() -> None:

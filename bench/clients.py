@@ -1,0 +1,288 @@
+"""Benchmark: etcdkit's clients against python-etcd3, aetcd and a bare grpc.aio stub (issue #5).
+
+Usage::
+
+    PYTHONPATH=src python bench/clients.py [--endpoints 127.0.0.1:2379] [--duration 3] [--rounds 3]
+        [--concurrency 1,64] [--workloads put,get] [--clients etcdkit-async,...] [--json out.json]
+
+Without ``--endpoints`` one real etcd (``/usr/bin/etcd --unsafe-no-fsync``) is
+started on free ports and every client runs against it. Every cell (client x
+workload x concurrency) runs in its own child process for ``--duration``
+seconds after a short warm-up: etcdkit's clients and the stub in this
+interpreter, python-etcd3 and aetcd in their own virtualenvs (bench/_venv.py;
+their protobuf cannot coexist with etcdkit's) through bench/_other_clients.py.
+Rounds alternate the clients (each round starts with a different one) so load
+drift on the machine hits every client alike. Blocking clients get
+``concurrency`` threads sharing one client; asyncio clients ``concurrency``
+tasks sharing one client. Keys are 32 bytes (a fixed space of ``--keys`` keys,
+written before the first round), values 256 bytes.
+
+Per cell the report gives acknowledged ops/s over all rounds, the median of the
+rounds' p50 and p99 latencies, and checks issued == acknowledged + errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from _loops import run_tasks, run_threads, summary  # noqa: E402
+from _venv import AETCD_REQUIREMENTS, ETCD3_REQUIREMENTS, ensure_venv  # noqa: E402
+
+__all__ = ["CLIENTS", "OURS", "Row", "aggregate", "key", "main", "run_ours", "targets"]
+
+OURS = ("etcdkit-async", "etcdkit-sync", "grpc-aio-stub")
+OTHERS = ("python-etcd3", "aetcd")
+CLIENTS = OURS + OTHERS
+VALUE = b"v" * 256
+
+
+def key(i: int, keys: int) -> bytes:
+    """Key ``i mod keys`` of the benchmark's key space: always 32 bytes."""
+    return b"/bench-clients/%017d" % (i % keys)
+
+
+async def _async_cell(workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
+    from etcdkit import AsyncClient
+
+    async with AsyncClient(endpoints=[endpoint]) as c:
+
+        async def op(i: int) -> object:
+            if workload == "put":
+                return await c.put(key(i, keys), VALUE)
+            return await c.get(key(i, keys))
+
+        await run_tasks(op, conc, warmup)
+        return summary(*await run_tasks(op, conc, duration))
+
+
+def _sync_cell(workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
+    from etcdkit import Client
+
+    with Client(endpoints=[endpoint]) as c:
+
+        def op(i: int) -> object:
+            if workload == "put":
+                return c.put(key(i, keys), VALUE)
+            return c.get(key(i, keys))
+
+        run_threads(op, conc, warmup)
+        return summary(*run_threads(op, conc, duration))
+
+
+async def _stub_cell(workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
+    import grpc
+
+    from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+
+    async with grpc.aio.insecure_channel(endpoint) as ch:
+        kv = rpc_pb2_grpc.KVStub(ch)
+
+        async def op(i: int) -> object:
+            if workload == "put":
+                return await kv.Put(rpc_pb2.PutRequest(key=key(i, keys), value=VALUE))
+            return await kv.Range(rpc_pb2.RangeRequest(key=key(i, keys)))
+
+        await run_tasks(op, conc, warmup)
+        return summary(*await run_tasks(op, conc, duration))
+
+
+def run_ours(client: str, workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
+    """One cell of one of etcdkit's clients (or the stub), in this process: the ``_loops.summary`` dict."""
+    if workload not in ("put", "get"):
+        raise ValueError(f"unknown workload {workload!r}")
+    args = (workload, endpoint, conc, duration, warmup, keys)
+    if client == "etcdkit-async":
+        return asyncio.run(_async_cell(*args))
+    if client == "etcdkit-sync":
+        return _sync_cell(*args)
+    if client == "grpc-aio-stub":
+        return asyncio.run(_stub_cell(*args))
+    raise ValueError(f"not one of ours: {client!r}")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One cell aggregated over its rounds."""
+
+    client: str
+    workload: str
+    concurrency: int
+    ops_per_s: float  # acknowledged ops over all rounds / their seconds
+    round_ops: tuple[float, ...]
+    p50_ms: float | None  # median of the rounds' p50
+    p99_ms: float | None  # median of the rounds' p99
+    issued: int
+    acked: int
+    errors: int
+
+    @property
+    def counts_add_up(self) -> bool:
+        """issued == acknowledged + errors, summed over the rounds."""
+        return self.issued == self.acked + self.errors
+
+
+def aggregate(client: str, workload: str, conc: int, runs: Sequence[dict[str, Any]]) -> Row:
+    """Fold the rounds' summaries of one cell into a ``Row``."""
+
+    def med(name: str) -> float | None:
+        vals = [r[name] for r in runs if r[name] is not None]
+        return statistics.median(vals) if vals else None
+
+    secs = sum(r["seconds"] for r in runs)
+    acked = sum(r["acked"] for r in runs)
+    return Row(
+        client,
+        workload,
+        conc,
+        acked / secs if secs else 0.0,
+        tuple(r["ops_per_s"] for r in runs),
+        med("p50_ms"),
+        med("p99_ms"),
+        sum(r["issued"] for r in runs),
+        acked,
+        sum(r["errors"] for r in runs),
+    )
+
+
+def targets(rows: Sequence[Row]) -> list[tuple[str, float, float, bool]]:
+    """Issue #5's targets per cell: (description, measured ratio, required ratio, met)."""
+    by = {(r.client, r.workload, r.concurrency): r.ops_per_s for r in rows}
+    out = []
+    for (client, wl, n), ops in sorted(by.items()):
+        if client == "etcdkit-async":
+            for other, need in (("aetcd", 1.0), ("grpc-aio-stub", 0.9)):
+                if by.get((other, wl, n)):
+                    ratio = ops / by[(other, wl, n)]
+                    out.append((f"async vs {other}, {wl} c={n}", ratio, need, ratio >= need))
+        if client == "etcdkit-sync" and by.get(("python-etcd3", wl, n)):
+            ratio = ops / by[("python-etcd3", wl, n)]
+            out.append((f"sync vs python-etcd3, {wl} {n} thread(s)", ratio, 1.0, ratio >= 1.0))
+    return out
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def markdown(rows: Sequence[Row]) -> str:
+    """The measured table and the targets table."""
+    lines = [
+        "| workload | in flight | client | ops/s | rounds (ops/s) | p50 ms | p99 ms | issued = acked + errors |",
+        "|---|---:|---|---:|---|---:|---:|---|",
+    ]
+    for r in rows:
+        rounds = ", ".join(f"{x:.0f}" for x in r.round_ops)
+        check = f"{r.issued} = {r.acked} + {r.errors}" + ("" if r.counts_add_up else " **MISMATCH**")
+        lines.append(
+            f"| {r.workload} | {r.concurrency} | {r.client} | {r.ops_per_s:.0f} | {rounds} | "
+            f"{_fmt(r.p50_ms)} | {_fmt(r.p99_ms)} | {check} |"
+        )
+    lines += ["", "| target | measured | required | met |", "|---|---:|---:|---|"]
+    for desc, ratio, need, met in targets(rows):
+        lines.append(f"| {desc} | {ratio:.2f}x | >= {need:.1f}x | {'met' if met else '**not met**'} |")
+    return "\n".join(lines)
+
+
+def _run_child(cmd: list[str]) -> dict[str, Any]:
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError(f"{cmd} failed ({r.returncode}): {r.stderr[-2000:]}")
+    out: dict[str, Any] = json.loads(r.stdout.strip().splitlines()[-1])
+    return out
+
+
+def _populate(endpoint: str, keys: int) -> None:
+    from etcdkit import Client
+
+    with Client(endpoints=[endpoint]) as c:
+        for i in range(keys):
+            c.put(key(i, keys), VALUE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (or, with ``--child``, one cell of ours) and print the tables."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--endpoints", default=None)
+    p.add_argument("--duration", type=float, default=3.0, help="measured seconds per cell and round")
+    p.add_argument("--warmup", type=float, default=0.5, help="unmeasured seconds before each measurement")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--concurrency", default="1,64")
+    p.add_argument("--workloads", default="put,get")
+    p.add_argument("--clients", default=",".join(CLIENTS))
+    p.add_argument("--keys", type=int, default=1000)
+    p.add_argument("--etcd3-venv", default="/tmp/etcd3-venv")
+    p.add_argument("--aetcd-venv", default="/tmp/aetcd-venv")
+    p.add_argument("--json", default=None, help="also write every round's raw result here")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--workload", default="put", help=argparse.SUPPRESS)
+    p.add_argument("--n", type=int, default=1, help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.child:
+        print(json.dumps(run_ours(a.child, a.workload, a.endpoints, a.n, a.duration, a.warmup, a.keys)))
+        return 0
+
+    from etcdkit.testing import EtcdProcess
+
+    clients = [c for c in a.clients.split(",") if c]
+    unknown = set(clients) - set(CLIENTS)
+    if unknown:
+        p.error(f"unknown clients {sorted(unknown)}")
+    pythons = {c: Path(sys.executable) for c in OURS}
+    if "python-etcd3" in clients:
+        pythons["python-etcd3"] = ensure_venv(Path(a.etcd3_venv), ETCD3_REQUIREMENTS)
+    if "aetcd" in clients:
+        pythons["aetcd"] = ensure_venv(Path(a.aetcd_venv), AETCD_REQUIREMENTS)
+    srv = None
+    endpoint = a.endpoints
+    if endpoint is None:
+        srv = EtcdProcess(extra_args=["--unsafe-no-fsync"]).start()
+        endpoint = srv.endpoint
+    raw: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    try:
+        _populate(endpoint, a.keys)
+        common = [str(a.duration), str(a.warmup), str(a.keys)]
+        for rnd in range(a.rounds):
+            order = clients[rnd % len(clients) :] + clients[: rnd % len(clients)]
+            for wl in a.workloads.split(","):
+                for n in (int(x) for x in a.concurrency.split(",")):
+                    for c in order:
+                        if c in OURS:
+                            cmd = [str(pythons[c]), str(Path(__file__).resolve()), "--child", c, "--workload", wl]
+                            cmd += ["--endpoints", endpoint, "--n", str(n), "--duration", str(a.duration)]
+                            cmd += ["--warmup", str(a.warmup), "--keys", str(a.keys)]
+                        else:
+                            cmd = [str(pythons[c]), str(HERE / "_other_clients.py"), c, wl, endpoint, str(n), *common]
+                        res = _run_child([str(x) for x in cmd])
+                        raw.setdefault((c, wl, n), []).append(res)
+                        print(
+                            f"round {rnd + 1} {wl:>3} c={n:<3} {c:<14} {res['ops_per_s']:8.0f} ops/s "
+                            f"p50 {_fmt(res['p50_ms'])} p99 {_fmt(res['p99_ms'])} ms errors {res['errors']}",
+                            flush=True,
+                        )
+    finally:
+        if srv is not None:
+            srv.cleanup()
+    rows = [aggregate(c, wl, n, runs) for (c, wl, n), runs in sorted(raw.items(), key=lambda kv: (kv[0][1], kv[0][2]))]
+    if a.json:
+        Path(a.json).write_text(json.dumps({"/".join(map(str, k)): v for k, v in raw.items()}, indent=1))
+    print(markdown(rows))
+    return 0 if all(r.counts_add_up for r in rows) else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
