@@ -15,18 +15,30 @@ Contract of ``run_threads`` / ``run_tasks``:
 * ``seconds`` is measured from the start until the last worker ended.
 
 ``summary`` turns that into the JSON-able dict every child prints.
+
+``WatchMeter`` is the watch cell's bookkeeping (1 writer, 1 watcher): the
+writer's puts carry their issue time (``perf_counter_ns``, first 8 bytes of the
+256-byte value), the watcher hands every event to ``seen`` until the writer's
+end marker arrives, and ``summary`` reports events delivered per second from
+the writer's start to the marker, delivery latency, and ``events`` next to the
+writer's ``issued``/``acked``/``errors`` (every acknowledged put must arrive).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import os
+import struct
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["Tally", "run_tasks", "run_threads", "summary"]
+__all__ = ["Tally", "WatchMeter", "run_tasks", "run_threads", "run_watch_tasks", "run_watch_threads", "summary"]
+
+END_TIMEOUT = 30.0  # seconds the watcher may lag behind the writer before the cell gives up on the end marker
 
 STRIDE = 1_000_003  # worker w's i-th call gets w * STRIDE + i
 
@@ -138,3 +150,94 @@ def summary(tally: Tally, seconds: float) -> dict[str, object]:
         "p50_ms": _nearest_rank(lat, 50) / 1e6 if lat else None,
         "p99_ms": _nearest_rank(lat, 99) / 1e6 if lat else None,
     }
+
+
+class WatchMeter:
+    """Keys, stamped values and counts of one watch cell (see the module contract)."""
+
+    def __init__(self) -> None:
+        self.prefix = b"/bench-watch/%08d/" % (os.getpid() % 10**8)  # 22 bytes: keys are 32
+        self.end_key = self.prefix + b"~end"
+        self.events = 0
+        self.latencies: list[int] = []
+        self.start_ns = time.perf_counter_ns()
+        self.end_ns = 0
+
+    def start(self) -> None:
+        """The writer starts now (the watch is already created)."""
+        self.start_ns = time.perf_counter_ns()
+
+    def key(self, i: int) -> bytes:
+        """The writer's ``i``-th key (32 bytes)."""
+        return self.prefix + b"%010d" % (i % 10**10)
+
+    def value(self) -> bytes:
+        """A 256-byte value stamped with now."""
+        return struct.pack(">q", time.perf_counter_ns()) + b"w" * 248
+
+    def seen(self, key: bytes, value: bytes) -> bool:
+        """Count one delivered event; true once the end marker arrived (the watcher should stop)."""
+        now = time.perf_counter_ns()
+        if key == self.end_key:
+            self.end_ns = now
+            return True
+        self.events += 1
+        self.latencies.append(now - struct.unpack(">q", value[:8])[0])
+        return False
+
+    def summary(self, writer: Tally) -> dict[str, object]:
+        """The writer's counts plus ``events``; ops/s and latencies are the watcher's."""
+        end = self.end_ns or time.perf_counter_ns()
+        seconds = (end - self.start_ns) / 1e9
+        delivered = Tally(writer.issued, writer.acked, writer.errors, self.latencies, writer.first_error)
+        out = summary(delivered, seconds)
+        out["ops_per_s"] = self.events / seconds if seconds > 0 else 0.0
+        out["events"] = self.events
+        out["end_seen"] = bool(self.end_ns)
+        return out
+
+
+def run_watch_threads(
+    events: Iterable[tuple[bytes, bytes]], put: Callable[[bytes, bytes], object], meter: WatchMeter, duration: float
+) -> dict[str, object]:
+    """Watch cell for a blocking client: ``events`` (key, value) of a created watch on ``meter.prefix`` are
+    consumed on a thread while this thread ``put``s for ``duration`` s, then the end marker; the caller
+    cancels the watch afterwards."""
+    done = threading.Event()
+
+    def watcher() -> None:
+        try:
+            for k, v in events:
+                if meter.seen(k, v):
+                    break
+        finally:
+            done.set()
+
+    threading.Thread(target=watcher, daemon=True).start()
+    meter.start()
+    tally, _ = run_threads(lambda i: put(meter.key(i), meter.value()), 1, duration)
+    put(meter.end_key, meter.value())
+    done.wait(END_TIMEOUT)
+    return meter.summary(tally)
+
+
+async def run_watch_tasks(
+    events: AsyncIterator[tuple[bytes, bytes]],
+    put: Callable[[bytes, bytes], Awaitable[object]],
+    meter: WatchMeter,
+    duration: float,
+) -> dict[str, object]:
+    """Watch cell for an asyncio client: as ``run_watch_threads`` with the watcher as a task."""
+
+    async def watcher() -> None:
+        async for k, v in events:
+            if meter.seen(k, v):
+                return
+
+    task = asyncio.create_task(watcher())
+    meter.start()
+    tally, _ = await run_tasks(lambda i: put(meter.key(i), meter.value()), 1, duration)
+    await put(meter.end_key, meter.value())
+    with contextlib.suppress(TimeoutError):  # counted: end_seen is false, events < acked
+        await asyncio.wait_for(task, END_TIMEOUT)
+    return meter.summary(tally)

@@ -6,6 +6,7 @@ the stdlib, that client and bench/_loops.py, never etcdkit.
 Usage: python _other_clients.py CLIENT WORKLOAD HOST:PORT CONCURRENCY DURATION WARMUP KEYS
   CLIENT    python-etcd3 | aetcd
   WORKLOAD  put | get    (32-byte keys from bench/clients.py's key space, 256-byte values)
+            | watch      (1 writer thread/task, 1 watcher; CONCURRENCY is ignored)
 Prints one JSON object (bench/_loops.summary plus the client's version).
 """
 
@@ -18,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-from _loops import run_tasks, run_threads, summary
+from _loops import WatchMeter, run_tasks, run_threads, run_watch_tasks, run_watch_threads, summary
 
 VALUE = b"v" * 256
 
@@ -35,6 +36,15 @@ def etcd3_cell(
     host, port = endpoint.rsplit(":", 1)
     c = etcd3.client(host=host, port=int(port))  # one client (one channel) shared by every thread
     try:
+        if workload == "watch":
+            meter = WatchMeter()
+            it, cancel = c.watch_prefix(meter.prefix)
+            try:
+                out = run_watch_threads(((e.key, e.value) for e in it), c.put, meter, duration)
+            finally:
+                cancel()
+            out["version"] = importlib.metadata.version("etcd3")
+            return out
         if workload == "put":
 
             def op(i: int) -> object:
@@ -58,6 +68,20 @@ async def aetcd_cell(
     aetcd: Any = importlib.import_module("aetcd")
     host, port = endpoint.rsplit(":", 1)
     async with aetcd.Client(host=host, port=int(port)) as c:
+        if workload == "watch":
+            meter = WatchMeter()
+            w = await c.watch_prefix(meter.prefix)
+
+            async def events() -> Any:
+                async for e in w:
+                    yield e.kv.key, e.kv.value
+
+            try:
+                out = await run_watch_tasks(events(), c.put, meter, duration)
+            finally:
+                await w.cancel()
+            out["version"] = importlib.metadata.version("aetcd")
+            return out
         if workload == "put":
 
             async def op(i: int) -> object:
@@ -75,7 +99,7 @@ async def aetcd_cell(
 
 def main(argv: list[str]) -> None:
     client, workload, endpoint, conc, dur, warm, keys = argv
-    if workload not in ("put", "get"):
+    if workload not in ("put", "get", "watch"):
         raise SystemExit(f"unknown workload {workload!r}")
     args = (workload, endpoint, int(conc), float(dur), float(warm), int(keys))
     if client == "python-etcd3":

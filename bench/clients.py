@@ -3,7 +3,7 @@
 Usage::
 
     PYTHONPATH=src python bench/clients.py [--endpoints 127.0.0.1:2379] [--duration 3] [--rounds 3]
-        [--concurrency 1,64] [--workloads put,get] [--clients etcdkit-async,...] [--json out.json]
+        [--concurrency 1,64] [--workloads put,get,watch] [--clients etcdkit-async,...] [--json out.json]
 
 Without ``--endpoints`` one real etcd (``/usr/bin/etcd --unsafe-no-fsync``) is
 started on free ports and every client runs against it. Every cell (client x
@@ -16,6 +16,11 @@ drift on the machine hits every client alike. Blocking clients get
 ``concurrency`` threads sharing one client; asyncio clients ``concurrency``
 tasks sharing one client. Keys are 32 bytes (a fixed space of ``--keys`` keys,
 written before the first round), values 256 bytes.
+
+The watch cell (one per client, concurrency ignored) is 1 writer + 1 watcher on
+the same client in the same process: the writer puts (1 in flight) for
+``--duration`` s, the watcher consumes the events; it reports events delivered
+per second and delivery latency (put issued -> event in the watcher's hands).
 
 Per cell the report gives acknowledged ops/s over all rounds, the median of the
 rounds' p50 and p99 latencies, and checks issued == acknowledged + errors.
@@ -30,7 +35,7 @@ import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from _loops import run_tasks, run_threads, summary  # noqa: E402
+from _loops import WatchMeter, run_tasks, run_threads, run_watch_tasks, run_watch_threads, summary  # noqa: E402
 from _venv import AETCD_REQUIREMENTS, ETCD3_REQUIREMENTS, ensure_venv  # noqa: E402
 
 __all__ = ["CLIENTS", "OURS", "Row", "aggregate", "key", "main", "run_ours", "targets"]
@@ -59,6 +64,19 @@ async def _async_cell(workload: str, endpoint: str, conc: int, duration: float, 
     from etcdkit import AsyncClient
 
     async with AsyncClient(endpoints=[endpoint]) as c:
+        if workload == "watch":
+            meter = WatchMeter()
+            w = await c.watch(meter.prefix, prefix=True)
+
+            async def events() -> AsyncIterator[tuple[bytes, bytes]]:
+                async for batch in w:
+                    for e in batch.events:
+                        yield e.kv.key, e.kv.value
+
+            try:
+                return await run_watch_tasks(events(), c.put, meter, duration)
+            finally:
+                await w.close()
 
         async def op(i: int) -> object:
             if workload == "put":
@@ -73,6 +91,11 @@ def _sync_cell(workload: str, endpoint: str, conc: int, duration: float, warmup:
     from etcdkit import Client
 
     with Client(endpoints=[endpoint]) as c:
+        if workload == "watch":
+            meter = WatchMeter()
+            with c.watch(meter.prefix, prefix=True) as w:
+                events = ((e.kv.key, e.kv.value) for batch in w for e in batch.events)
+                return run_watch_threads(events, c.put, meter, duration)
 
         def op(i: int) -> object:
             if workload == "put":
@@ -86,14 +109,43 @@ def _sync_cell(workload: str, endpoint: str, conc: int, duration: float, warmup:
 async def _stub_cell(workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
     import grpc
 
+    from etcdkit.api.keys import prefix_end
     from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 
     async with grpc.aio.insecure_channel(endpoint) as ch:
         kv = rpc_pb2_grpc.KVStub(ch)
 
+        async def put(k: bytes, v: bytes) -> object:
+            return await kv.Put(rpc_pb2.PutRequest(key=k, value=v))
+
+        if workload == "watch":
+            meter = WatchMeter()
+            create = rpc_pb2.WatchCreateRequest(key=meter.prefix, range_end=prefix_end(meter.prefix))
+            stop = asyncio.Event()
+
+            async def requests() -> AsyncIterator[rpc_pb2.WatchRequest]:
+                yield rpc_pb2.WatchRequest(create_request=create)
+                await stop.wait()  # keep the request side open until the cell ends
+
+            call = rpc_pb2_grpc.WatchStub(ch).Watch(requests())
+            responses = aiter(call)
+            first = await anext(responses)
+            assert first.created, first
+
+            async def events() -> AsyncIterator[tuple[bytes, bytes]]:
+                async for resp in responses:
+                    for e in resp.events:
+                        yield e.kv.key, e.kv.value
+
+            try:
+                return await run_watch_tasks(events(), put, meter, duration)
+            finally:
+                stop.set()
+                call.cancel()
+
         async def op(i: int) -> object:
             if workload == "put":
-                return await kv.Put(rpc_pb2.PutRequest(key=key(i, keys), value=VALUE))
+                return await put(key(i, keys), VALUE)
             return await kv.Range(rpc_pb2.RangeRequest(key=key(i, keys)))
 
         await run_tasks(op, conc, warmup)
@@ -102,7 +154,7 @@ async def _stub_cell(workload: str, endpoint: str, conc: int, duration: float, w
 
 def run_ours(client: str, workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
     """One cell of one of etcdkit's clients (or the stub), in this process: the ``_loops.summary`` dict."""
-    if workload not in ("put", "get"):
+    if workload not in ("put", "get", "watch"):
         raise ValueError(f"unknown workload {workload!r}")
     args = (workload, endpoint, conc, duration, warmup, keys)
     if client == "etcdkit-async":
@@ -128,11 +180,12 @@ class Row:
     issued: int
     acked: int
     errors: int
+    events: int | None = None  # watch cells: events delivered (must equal acked puts)
 
     @property
     def counts_add_up(self) -> bool:
-        """issued == acknowledged + errors, summed over the rounds."""
-        return self.issued == self.acked + self.errors
+        """issued == acknowledged + errors summed over the rounds, and every acknowledged put was watched."""
+        return self.issued == self.acked + self.errors and self.events in (None, self.acked)
 
 
 def aggregate(client: str, workload: str, conc: int, runs: Sequence[dict[str, Any]]) -> Row:
@@ -155,6 +208,7 @@ def aggregate(client: str, workload: str, conc: int, runs: Sequence[dict[str, An
         sum(r["issued"] for r in runs),
         acked,
         sum(r["errors"] for r in runs),
+        sum(r["events"] for r in runs) if all("events" in r for r in runs) else None,
     )
 
 
@@ -186,7 +240,8 @@ def markdown(rows: Sequence[Row]) -> str:
     ]
     for r in rows:
         rounds = ", ".join(f"{x:.0f}" for x in r.round_ops)
-        check = f"{r.issued} = {r.acked} + {r.errors}" + ("" if r.counts_add_up else " **MISMATCH**")
+        check = f"{r.issued} = {r.acked} + {r.errors}" + ("" if r.events is None else f"; {r.events} events")
+        check += "" if r.counts_add_up else " **MISMATCH**"
         lines.append(
             f"| {r.workload} | {r.concurrency} | {r.client} | {r.ops_per_s:.0f} | {rounds} | "
             f"{_fmt(r.p50_ms)} | {_fmt(r.p99_ms)} | {check} |"
@@ -221,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=0.5, help="unmeasured seconds before each measurement")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--concurrency", default="1,64")
-    p.add_argument("--workloads", default="put,get")
+    p.add_argument("--workloads", default="put,get,watch")
     p.add_argument("--clients", default=",".join(CLIENTS))
     p.add_argument("--keys", type=int, default=1000)
     p.add_argument("--etcd3-venv", default="/tmp/etcd3-venv")
@@ -258,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         for rnd in range(a.rounds):
             order = clients[rnd % len(clients) :] + clients[: rnd % len(clients)]
             for wl in a.workloads.split(","):
-                for n in (int(x) for x in a.concurrency.split(",")):
+                for n in [1] if wl == "watch" else [int(x) for x in a.concurrency.split(",")]:
                     for c in order:
                         if c in OURS:
                             cmd = [str(pythons[c]), str(Path(__file__).resolve()), "--child", c, "--workload", wl]

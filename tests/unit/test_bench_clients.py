@@ -63,6 +63,16 @@ def test_our_cells_count_every_call(endpoint: str, client: str, concurrency: int
     assert all(len(kv.key) == 32 and kv.value == clients.VALUE for kv in kvs)
 
 
+@pytest.mark.parametrize("client", clients.OURS)
+def test_our_watch_cells_deliver_every_acknowledged_put(endpoint: str, client: str) -> None:
+    out = clients.run_ours(client, "watch", endpoint, 1, 0.2, 0.0, 8)
+    assert out["end_seen"]
+    assert out["issued"] == out["acked"] + out["errors"]
+    assert out["errors"] == 0, out["first_error"]
+    assert out["events"] == out["acked"] > 0
+    assert 0 <= out["p50_ms"] <= out["p99_ms"]
+
+
 def test_failing_calls_are_counted_as_errors() -> None:
     calls = 0
 
@@ -99,6 +109,9 @@ def test_aggregate_sums_counts_and_takes_median_latency() -> None:
     assert (row.p50_ms, row.p99_ms) == (2.0, 6.0)
     assert row.counts_add_up
     assert not clients.aggregate("x", "put", 1, [_run(100, 100, 1.0, issued=101)]).counts_add_up
+    watched = [{**_run(100, 100, 1.0), "events": 100}, {**_run(100, 100, 1.0), "events": 99}]
+    assert clients.aggregate("x", "watch", 1, watched[:1]).counts_add_up
+    assert not clients.aggregate("x", "watch", 1, watched).counts_add_up  # one acknowledged put never arrived
 
 
 def test_targets_compare_the_issue_pairs() -> None:
