@@ -125,9 +125,17 @@ def test_targets_compare_the_issue_pairs() -> None:
         row("etcdkit-sync", "get", 1, 1100),
         row("python-etcd3", "get", 1, 1000),
     ]
-    got = {desc: (round(ratio, 2), need, met) for desc, ratio, need, met in clients.targets(rows)}
+    got = {desc: (round(ratio, 2), need, met) for desc, ratio, _, need, met in clients.targets(rows)}
     assert got == {
         "async vs aetcd, put c=64": (0.9, 1.0, False),
         "async vs grpc-aio-stub, put c=64": (0.9, 0.9, True),
         "sync vs python-etcd3, get 1 thread(s)": (1.1, 1.0, True),
     }
+
+
+def test_paired_ratios_compare_round_by_round() -> None:
+    ours = clients.aggregate("etcdkit-async", "put", 1, [_run(100, 100, 1.0), _run(300, 300, 1.0)])
+    theirs = clients.aggregate("aetcd", "put", 1, [_run(200, 200, 1.0), _run(200, 200, 1.0)])
+    assert clients.paired_ratios(ours, theirs) == [0.5, 1.5]
+    ((_, pooled, median, _, _),) = clients.targets([ours, theirs])
+    assert pooled == pytest.approx(1.0) and median == pytest.approx(1.0)
