@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import grpc
-import pytest
 
 from etcdkit.api.keys import prefix_end
 from etcdkit.api.pb import rpc_pb2 as pb
@@ -114,11 +113,5 @@ def wait_keys(c: Conn, prefix: bytes, count: int, timeout: float = 10.0) -> None
 
 
 def watch_responses(stream: Iterable[pb.WatchResponse]) -> Iterator[pb.WatchResponse]:
-    """Iterate a Watch stream; skip the test when the server has no Watch
-    service in this build (etcdkit before the watch package is merged)."""
-    try:
-        yield from stream
-    except grpc.RpcError as err:
-        if err.code() == grpc.StatusCode.UNIMPLEMENTED:
-            pytest.skip("this server build has no Watch service")
-        raise
+    """Iterate a Watch stream (both servers serve Watch; errors propagate)."""
+    yield from stream

@@ -19,11 +19,15 @@ from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.config import ServerConfig
 from etcdkit.server.etcdserver import EtcdServer
 from etcdkit.server.http import HTTPListener
+from etcdkit.server.lease.expiry import start_expiry
 from etcdkit.server.rpc.auth import register as register_auth
 from etcdkit.server.rpc.cluster import ClusterServicer
 from etcdkit.server.rpc.kv import KVServicer
+from etcdkit.server.rpc.lease import register as register_lease
 from etcdkit.server.rpc.maintenance import MaintenanceServicer
 from etcdkit.server.rpc.util import add_servicer
+from etcdkit.server.rpc.watch import register as register_watch
+from etcdkit.server.watch import build_hub
 
 __all__ = ["Member", "host_port"]
 
@@ -52,10 +56,9 @@ class Member:
 
     async def start(self) -> None:
         cfg = self.config
-        hub = _make_hub(cfg, self.registry)
+        hub = build_hub(cfg, self.registry)
         self.server = s = EtcdServer(cfg, hub=hub)
-        if hub is not None:
-            hub.source = s  # the hub reads history through the server
+        hub.source = s  # the hub reads history through the server
         self.grpc = grpc.aio.server(
             options=[
                 ("grpc.max_receive_message_length", cfg.grpc_max_recv_bytes),
@@ -69,14 +72,15 @@ class Member:
         add_servicer(rpc_pb2_grpc.add_MaintenanceServicer_to_server, MaintenanceServicer(s), self.grpc)
         add_servicer(rpc_pb2_grpc.add_ClusterServicer_to_server, ClusterServicer(s), self.grpc)
         register_auth(s, self.grpc)
-        _register_optional(s, self.grpc)
+        register_watch(s, self.grpc)
+        register_lease(s, self.grpc)  # Lease, Lock and Election
         for url in cfg.listen_client_urls:
             host, port = host_port(url)
             bound = self.grpc.add_insecure_port(f"{host}:{port}")
             self.client_addresses.append((host, bound))
         self._metrics(s)
         await s.start()
-        _start_optional(s)
+        start_expiry(s)
         await self.grpc.start()
         for url in cfg.listen_metrics_urls:
             host, port = host_port(url)
@@ -121,36 +125,3 @@ class Member:
             await self.grpc.stop(grace)
         if self.server is not None:
             await self.server.stop()
-
-
-def _make_hub(cfg: ServerConfig, registry: CollectorRegistry) -> Any:
-    """The watch hub, when the watch package is installed in this build."""
-    try:
-        from etcdkit.server.watch import build_hub  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return build_hub(cfg, registry)
-
-
-def _register_optional(s: EtcdServer, server: grpc.aio.Server) -> None:
-    """Register the Watch, Lease, Lock and Election services present in this build."""
-    try:
-        from etcdkit.server.rpc.watch import register as register_watch  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        pass
-    else:
-        register_watch(s, server)
-    try:
-        from etcdkit.server.rpc.lease import register as register_lease  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        pass
-    else:
-        register_lease(s, server)
-
-
-def _start_optional(s: EtcdServer) -> None:
-    try:
-        from etcdkit.server.lease.expiry import start_expiry  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return
-    start_expiry(s)
