@@ -42,6 +42,7 @@ import grpc.aio
 
 from etcdkit.api.pb import rpc_pb2
 from etcdkit.client._convert import Namespace, header
+from etcdkit.client._fork import check_aio_usable
 from etcdkit.client._protocol.watch_core import (
     Action,
     Deliver,
@@ -108,6 +109,7 @@ class WatchHub:
 
     def add(self, spec: WatchSpec, known: dict[bytes, int] | None) -> Watch:
         self._tr.check_open()
+        check_aio_usable()
         wid, actions = self.core.add(spec, known)
         w = Watch(self, wid, self._cfg.max_queued_events)
         self._watches[wid] = w
