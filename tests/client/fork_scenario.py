@@ -42,7 +42,7 @@ def child(ep: str, prefix: bytes, i: int, inherited: Client | None) -> dict[str,
     with Client(endpoints=[ep]) as mine:
         key = prefix + b"child%d" % i
         mine.put(key, b"ok")
-        seen["new_get"] = mine.get(key).value.decode()
+        seen["new_get"] = (mine.get(key).value or b"").decode()
 
         def watch() -> None:
             w = mine.watch(key)
