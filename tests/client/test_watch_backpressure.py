@@ -15,6 +15,9 @@ import asyncio
 import random
 from collections.abc import Callable
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from etcdkit.client import AsyncClient, Client, ClientConfig, EventType, Watch, WatchConfig
 from etcdkit.client._protocol.watch_core import (
     Deliver,
@@ -99,6 +102,51 @@ def test_core_detach_and_resume_keep_position_and_counters() -> None:
     wid2, acts = new.add(WatchSpec(key=b"ignored"), resume=state)
     assert acts == [SendCreate(wid2, WatchSpec(key=b"k"), 12)]
     assert new.stats(wid2).events == 1 and new.stats(wid2).next_revision == 12
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    revs_per_response=st.lists(st.integers(1, 4), min_size=1, max_size=30),
+    moved_after=st.integers(0, 30),
+    in_flight=st.integers(0, 5),
+)
+def test_core_move_between_streams_never_misses_or_repeats(
+    revs_per_response: list[int], moved_after: int, in_flight: int
+) -> None:
+    """Deliver some responses on stream A, move the watch, keep feeding A (in flight), replay on B."""
+    head = 1 + sum(revs_per_response)  # revisions 2..head exist
+    old, new = _core(), _core()
+    old.stream_opened(0.0)
+    wid, _ = old.add(WatchSpec(key=b"k", start_revision=2))
+    old.response(WatchResponseIn(watch_id=3, header=ResponseHeader(revision=head), created=True), 0.0)
+    delivered: list[int] = []
+
+    def feed(core: WatchCore, server_id: int, start: int, responses: list[int]) -> int:
+        rev = start
+        for n in responses:
+            evs = tuple(_event(r) for r in range(rev, min(rev + n, head + 1)))
+            rev += n
+            if not evs:
+                break
+            resp = WatchResponseIn(watch_id=server_id, header=ResponseHeader(revision=head), events=evs)
+            for a in core.response(resp, 0.0):
+                assert isinstance(a, Deliver)
+                delivered.extend(e.kv.mod_revision for e in a.batch.events)
+        return rev
+
+    sent = revs_per_response[:moved_after]
+    rev = feed(old, 3, 2, sent)
+    state, _ = old.detach(wid)
+    assert state is not None
+    feed(old, 3, rev, revs_per_response[moved_after : moved_after + in_flight])  # still in flight: dropped
+    new.stream_opened(0.0)
+    wid2, acts = new.add(WatchSpec(key=b""), resume=state)
+    (create,) = acts
+    assert isinstance(create, SendCreate) and create.start_revision == (delivered[-1] + 1 if delivered else 2)
+    new.response(WatchResponseIn(watch_id=9, header=ResponseHeader(revision=head), created=True), 0.0)
+    feed(new, 9, create.start_revision, [2] * head)  # the server replays from the create's revision
+    assert delivered == list(range(2, head + 1))
+    assert new.stats(wid2).events == head - 1
 
 
 def test_core_pause_suspends_stall_detection() -> None:
