@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
@@ -212,3 +213,93 @@ def test_interoperates_with_go_clientv3_mutex(client: Client, endpoint: str, pre
             if ran.poll() is None:
                 ran.kill()
                 ran.wait(timeout=10)
+
+
+def test_waiters_near_and_far_released_in_order_past_abandoned_blockers(endpoint: str, prefix: bytes) -> None:
+    """The waiting logic (``_queue``): waiters near the front strike blockers off a prefix watch,
+    those further back wait for their newest blocker. A waiter giving up in the middle of the
+    queue (near or far) must not let anyone behind it in early; the rest are served in order."""
+    name = prefix + b"modes"
+    n = 7  # 1 holder + 6 waiters: waiters 0-1 start near the front (NEAR = 2), 2-5 further back
+
+    async def body() -> None:
+        async with AsyncClient(endpoints=[endpoint]) as c:
+            sessions = [await AsyncSession.create(c, ttl=10) for _ in range(n)]
+            holder, *waiters = (AsyncLock(s, name) for s in sessions)
+            assert await holder.acquire()
+            order: list[int] = []
+            tokens: list[int] = []
+            holding = 0
+
+            async def contend(i: int, lock: AsyncLock) -> None:
+                nonlocal holding
+                assert await lock.acquire(timeout=30)
+                holding += 1
+                assert holding == 1, "two holders at once"
+                order.append(i)
+                tokens.append(lock.fencing_token)
+                await asyncio.sleep(0)
+                holding -= 1
+                await lock.release()
+
+            tasks: list[asyncio.Task[None]] = []
+            for i, lock in enumerate(waiters):
+                tasks.append(asyncio.create_task(contend(i, lock)))
+                await _until(lambda lk=lock: _exists(c, lk.key))
+
+            # Waiter 0 (near: the prefix watch of waiter 1 sees it go) and waiter 3 (far: waiter 4
+            # watches its key alone) give up while the holder still holds.
+            for i in (0, 3):
+                tasks[i].cancel()
+                await asyncio.gather(tasks[i], return_exceptions=True)
+                await _until(lambda lk=waiters[i]: _gone(c, lk.key))
+            for _ in range(30):  # a bounded look: nobody may get in while the holder holds
+                assert order == [] and holder.held
+                await asyncio.sleep(0.01)
+            await holder.release()
+            await asyncio.wait_for(asyncio.gather(*(t for i, t in enumerate(tasks) if i not in (0, 3))), 30)
+            assert order == [1, 2, 4, 5]
+            assert tokens == sorted(tokens)
+            assert (await c.get(name + b"/", prefix=True)).kvs == ()
+            for s in sessions:
+                await s.close()
+
+    arun(body())
+
+
+def test_waiter_whose_key_is_deleted_stops_waiting(endpoint: str, prefix: bytes) -> None:
+    name = prefix + b"vanish"
+
+    async def body() -> None:
+        async with AsyncClient(endpoints=[endpoint]) as c:
+            s1, s2 = await AsyncSession.create(c, ttl=10), await AsyncSession.create(c, ttl=10)
+            holder, waiter = AsyncLock(s1, name), AsyncLock(s2, name)
+            assert await holder.acquire()
+            task = asyncio.create_task(waiter.acquire(timeout=30))
+            await _until(lambda: _exists(c, waiter.key))
+            await c.delete(waiter.key)  # an operator removes the waiter's key
+            with pytest.raises(LockNotHeldError):
+                await asyncio.wait_for(task, 10)
+            assert holder.held and not waiter.held
+            await holder.release()
+            await s1.close()
+            await s2.close()
+
+    arun(body())
+
+
+async def _exists(c: AsyncClient, key: bytes) -> bool:
+    return bool((await c.get(key)).kvs)
+
+
+async def _gone(c: AsyncClient, key: bytes) -> bool:
+    return not (await c.get(key)).kvs
+
+
+async def _until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Poll ``check`` until it holds (bounded)."""
+    for _ in range(int(timeout / 0.01)):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached in time")
