@@ -104,9 +104,7 @@ def test_compaction_during_outage_on_live_watch(make_server: Callable[..., Serve
                 events.clear()
                 after = await direct.put(p + b"keep", b"v1")
                 await cache.wait_for(lambda: cache.revision >= after.header.revision, timeout=10)
-                assert [(e.type, e.kv.key, e.kv.value, e.synthetic) for e in events] == [
-                    (P, p + b"keep", b"v1", False)
-                ]
+                assert [(e.type, e.kv.key, e.kv.value, e.synthetic) for e in events] == [(P, p + b"keep", b"v1", False)]
                 assert not cache.stale and cache.relists == 2
                 await cache.close()
 

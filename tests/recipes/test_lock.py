@@ -17,7 +17,7 @@ import grpc
 import pytest
 
 from etcdkit.api.pb import v3lock_pb2, v3lock_pb2_grpc
-from etcdkit.client import AsyncClient, Client
+from etcdkit.client import AsyncClient, Client, GetResponse, KeyValue, PutResponse, ResponseHeader, TxnResponse
 from etcdkit.recipes import (
     AsyncLock,
     AsyncSession,
@@ -27,7 +27,7 @@ from etcdkit.recipes import (
     LockNotHeldError,
     Session,
 )
-from etcdkit.recipes.core.mutex import contender_key, enqueue_txn, name_prefix
+from etcdkit.recipes.core.mutex import NEAR, campaign_outcome, contender_key, enqueue_txn, name_prefix
 
 from .conftest import arun
 
@@ -41,6 +41,32 @@ def test_empty_name_is_a_typed_error() -> None:
 
 def test_key_layout_is_clientv3s() -> None:
     assert contender_key(name_prefix("jobs"), 0x694D7A0B3C) == b"jobs/694d7a0b3c"
+
+
+def _kv(key: bytes, create: int) -> KeyValue:
+    return KeyValue(key, b"", create, create, 1, 0)
+
+
+def test_enqueue_outcome_lists_at_most_near_plus_one_blockers_newest_first() -> None:
+    h = ResponseHeader(revision=20)
+    # New key (the txn's revision): the listing is newest first and limited; ours comes first.
+    listing = GetResponse(h, (_kv(b"me", 20), _kv(b"c", 15), _kv(b"b", 12), _kv(b"a", 9)))
+    c = campaign_outcome(b"me", b"v", TxnResponse(h, True, (PutResponse(h), listing)))
+    assert (c.revision, c.value, [kv.key for kv in c.blockers], c.owns) == (20, b"v", [b"c", b"b", b"a"], False)
+    alone = campaign_outcome(b"me", b"v", TxnResponse(h, True, (PutResponse(h), GetResponse(h, (_kv(b"me", 20),)))))
+    assert alone.owns and alone.blockers == ()
+    # Existing key (a retry): the full listing; keep the NEAR + 1 newest of those older than ours.
+    mine = GetResponse(h, (KeyValue(b"me", b"old", 10, 11, 2, 0),))
+    full = GetResponse(
+        h, tuple(_kv(k, r) for k, r in ((b"z", 18), (b"me", 10), (b"d", 8), (b"c", 6), (b"b", 4), (b"a", 2)))
+    )
+    r = campaign_outcome(b"me", b"v", TxnResponse(h, False, (mine, full)))
+    assert (r.revision, r.value) == (10, b"old")
+    assert [kv.key for kv in r.blockers] == [b"d", b"c", b"b"][: NEAR + 1]
+    first = campaign_outcome(
+        b"me", b"v", TxnResponse(h, False, (mine, GetResponse(h, (_kv(b"z", 18), _kv(b"me", 10)))))
+    )
+    assert first.owns
 
 
 def test_exclusion_timeout_and_fencing(client: Client, prefix: bytes) -> None:

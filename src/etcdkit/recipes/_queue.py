@@ -52,7 +52,7 @@ from etcdkit.client import (
     WatchCompactedError,
     WatchError,
 )
-from etcdkit.recipes.core.mutex import blockers
+from etcdkit.recipes.core.mutex import NEAR, blockers
 from etcdkit.recipes.errors import LockNotHeldError
 from etcdkit.recipes.session import AsyncSession
 
@@ -89,10 +89,6 @@ class TurnTimeout(Exception):
     """The caller's own deadline passed while waiting (not a request timeout)."""
 
 
-# A contender with at most this many blockers watches the whole prefix and is handed the lock
-# by the deletion event itself (no read); one further back waits for its newest blocker.
-NEAR = 2
-
 # Transient failures of the reads and watches below: retried (with backoff) until the deadline.
 # A watch that could not resume after a stream failure (history compacted meanwhile) is
 # retried the same way: the retry opens a new watch and reads again.
@@ -110,8 +106,8 @@ async def wait_turn(
 ) -> None:
     """Return once no key under ``prefix`` has a create revision below ``revision`` and ``key`` still exists.
 
-    ``earlier`` (optional): the keys created before ours, oldest first, as the enqueue txn
-    saw them (it saves the first read). Raises ``TurnTimeout`` at ``deadline``,
+    ``earlier`` (optional): the keys created before ours, newest first, at most ``NEAR + 1``
+    (fewer: all of them), as the enqueue txn saw them (it saves the first read). Raises ``TurnTimeout`` at ``deadline``,
     ``SessionLostError`` when the session is lost and ``LockNotHeldError`` when ``key``
     vanished otherwise (deleted by someone else).
     """
@@ -124,9 +120,9 @@ async def wait_turn(
             if not known:
                 return
             if len(known) <= NEAR:
-                await _wait_all(client, session, prefix, key, revision, deadline)
-                return
-            known = await _wait_newest(client, session, prefix, key, revision, known[-1], deadline)
+                known = await _wait_all(client, session, prefix, key, revision, deadline)
+            else:
+                known = await _wait_newest(client, session, prefix, key, revision, known[0], deadline)
         except _TRANSIENT:
             if deadline is not None and time.monotonic() + delay >= deadline:
                 raise TurnTimeout() from None
@@ -138,7 +134,7 @@ async def wait_turn(
 async def _blockers(
     client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int
 ) -> list[KeyValue]:
-    """Read the keys created before ours (oldest first), checking ours is still there."""
+    """Read the keys created before ours (newest first, at most ``NEAR + 1``), checking ours is still there."""
     session.check()
     both = await client.txn(Txn().then(blockers(prefix, revision), Get(key, keys_only=True)))
     earlier, mine = both.responses
@@ -150,12 +146,19 @@ async def _blockers(
 
 async def _wait_all(
     client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int, deadline: float | None
-) -> None:
-    """Watch the whole prefix, read the blockers, strike each off as it is deleted; return when none is left."""
+) -> list[KeyValue]:
+    """Watch the whole prefix, read the blockers, strike each off as it is deleted; [] when none is left.
+
+    (Returns the blockers read, without waiting, should they not all fit the listing: the set only
+    shrinks, so that cannot happen after a complete list of at most ``NEAR``.)
+    """
     async with closing(await client.watch(prefix, prefix=True, no_put=True)) as watch:
-        waiting = {kv.key for kv in await _blockers(client, session, prefix, key, revision)}
-        if waiting:
-            await _until_gone(watch, waiting, key, session, deadline)
+        left = await _blockers(client, session, prefix, key, revision)
+        if len(left) > NEAR:
+            return left
+        if left:
+            await _until_gone(watch, {kv.key for kv in left}, key, session, deadline)
+        return []
 
 
 async def _wait_newest(
@@ -170,7 +173,7 @@ async def _wait_newest(
     """Wait for ``newest`` (a blocker) to go; return the blockers left, or None once it went (read again)."""
     async with closing(await client.watch(newest.key, no_put=True)) as watch:
         left = await _blockers(client, session, prefix, key, revision)
-        if not left or left[-1].key != newest.key or left[-1].create_revision != newest.create_revision:
+        if not left or left[0].key != newest.key or left[0].create_revision != newest.create_revision:
             return left  # it went before the watch started: the read shows who is left
         await _until_deleted(watch, session, deadline)
     return None

@@ -65,7 +65,7 @@ class AsyncElection:
             if c.value != value:  # our key existed already (a retry): proclaim the new value
                 await client.txn(if_still_mine(c.key, rev, Put(c.key, value, lease=self.session.lease)))
             if not c.owns:
-                await wait_turn(client, self.session, self.prefix, c.key, rev, deadline, c.earlier)
+                await wait_turn(client, self.session, self.prefix, c.key, rev, deadline, c.blockers)
         except TurnTimeout:
             await self._withdraw(rev)
             return False

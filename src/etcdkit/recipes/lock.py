@@ -106,7 +106,7 @@ class AsyncLock:
         rev = c.revision
         try:
             if not c.owns:
-                await wait_turn(self.session.client, self.session, self.prefix, c.key, rev, deadline, c.earlier)
+                await wait_turn(self.session.client, self.session, self.prefix, c.key, rev, deadline, c.blockers)
         except TurnTimeout:
             await self._give_up(rev)
             return False

@@ -9,9 +9,9 @@ them exclude each other:
   session's lease; the write is one txn that creates the key only if it does
   not exist (``create_revision == 0``) and otherwise reads it back, so
   retrying after an ambiguous failure finds the same key and revision. The
-  same txn lists every key under the prefix (keys only, oldest first), so
-  the contender learns in one round trip whether it is first and, if not,
-  whom it waits for;
+  same txn lists the newest keys under the prefix (keys only), so the
+  contender learns in one round trip whether it is first and, if not, whom
+  it waits for;
 * contenders are ordered by create revision: the owner (or leader) is the
   key with the lowest create revision under the prefix. A contender owns
   the lock once every key created before its own is gone, which makes the
@@ -31,6 +31,7 @@ from etcdkit.client.types import GetResponse, KeyValue, SortOrder, SortTarget, T
 from etcdkit.recipes.errors import EmptyLockNameError
 
 __all__ = [
+    "NEAR",
     "Contender",
     "blockers",
     "campaign_outcome",
@@ -61,29 +62,46 @@ def first_created(prefix: bytes) -> Get:
     return Get(prefix, prefix_end(prefix), limit=1, sort_order=SortOrder.ASCEND, sort_target=SortTarget.CREATE)
 
 
-def contenders(prefix: bytes) -> Get:
-    """Every key under ``prefix``, keys only, oldest (lowest create revision) first."""
-    return Get(prefix, prefix_end(prefix), keys_only=True, sort_order=SortOrder.ASCEND, sort_target=SortTarget.CREATE)
+# A contender with at most NEAR keys before it waits on a prefix watch (see ``_queue``); the
+# listings below return at most NEAR + 1 of them, newest first: a shorter list is complete.
+NEAR = 2
 
 
-def blockers(prefix: bytes, revision: int) -> Get:
-    """Every key under ``prefix`` created before ``revision`` (keys only, oldest first): whom a contender waits for."""
+def contenders(prefix: bytes, limit: int = 0) -> Get:
+    """Keys under ``prefix`` (keys only), newest (highest create revision) first, at most ``limit`` (0: all)."""
     return Get(
         prefix,
         prefix_end(prefix),
+        limit=limit,
         keys_only=True,
-        sort_order=SortOrder.ASCEND,
+        sort_order=SortOrder.DESCEND,
+        sort_target=SortTarget.CREATE,
+    )
+
+
+def blockers(prefix: bytes, revision: int) -> Get:
+    """The keys created before ``revision`` under ``prefix``, newest first, at most ``NEAR + 1``."""
+    return Get(
+        prefix,
+        prefix_end(prefix),
+        limit=NEAR + 1,
+        keys_only=True,
+        sort_order=SortOrder.DESCEND,
         sort_target=SortTarget.CREATE,
         max_create_revision=revision - 1,
     )
 
 
 def enqueue_txn(prefix: bytes, key: bytes, value: bytes, lease_id: int) -> Txn:
-    """Create ``key`` unless it exists, and list every contender in the same revision."""
+    """Create ``key`` unless it exists, and list the newest contenders in the same revision.
+
+    A new key is the newest, so ``NEAR + 2`` entries cover it and ``NEAR + 1`` before it; an
+    existing key (a retry) can sit anywhere, so that branch lists every contender.
+    """
     return (
         Txn()
         .when(Compare.create_revision(key).eq(0))
-        .then(Put(key, value, lease=lease_id), contenders(prefix))
+        .then(Put(key, value, lease=lease_id), contenders(prefix, NEAR + 2))
         .otherwise(Get(key), contenders(prefix))
     )
 
@@ -95,13 +113,14 @@ class Contender:
     key: bytes
     revision: int  # the key's create revision: the fencing token
     value: bytes  # the key's value (for elections: what it proclaims)
-    earlier: tuple[KeyValue, ...]  # keys (only) created before ours, oldest first: whom we wait for
+    # Keys (only) created before ours, newest first, at most NEAR + 1 (fewer: that is all of them).
+    blockers: tuple[KeyValue, ...]
     header_revision: int
 
     @property
     def owns(self) -> bool:
         """True when this contender is first in line (holds the lock / leads)."""
-        return not self.earlier
+        return not self.blockers
 
 
 def campaign_outcome(key: bytes, value: bytes, resp: TxnResponse) -> Contender:
@@ -115,7 +134,7 @@ def campaign_outcome(key: bytes, value: bytes, resp: TxnResponse) -> Contender:
         if not first.kvs:  # cannot happen: the compare said the key exists in this revision
             raise AssertionError("enqueue txn failed but the key is missing")
         revision, value = first.kvs[0].create_revision, first.kvs[0].value
-    earlier = tuple(kv for kv in listing.kvs if kv.create_revision < revision)
+    earlier = tuple(kv for kv in listing.kvs if kv.create_revision < revision)[: NEAR + 1]
     return Contender(key, revision, value, earlier, resp.header.revision)
 
 
