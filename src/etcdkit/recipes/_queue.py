@@ -107,9 +107,10 @@ async def wait_turn(
     """Return once no key under ``prefix`` has a create revision below ``revision`` and ``key`` still exists.
 
     ``earlier`` (optional): the keys created before ours, newest first, at most ``NEAR + 1``
-    (fewer: all of them), as the enqueue txn saw them (it saves the first read). Raises ``TurnTimeout`` at ``deadline``,
-    ``SessionLostError`` when the session is lost and ``LockNotHeldError`` when ``key``
-    vanished otherwise (deleted by someone else).
+    (fewer: all of them), as the enqueue txn saw them; it saves the first read.
+
+    Raises ``TurnTimeout`` at ``deadline``, ``SessionLostError`` when the session is lost and
+    ``LockNotHeldError`` when ``key`` vanished otherwise (deleted by someone else).
     """
     delay = 0.05
     known = list(earlier) if earlier is not None else None

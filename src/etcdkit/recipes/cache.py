@@ -262,15 +262,21 @@ class AsyncCache:
         return True
 
     async def _confirm_resumed(self) -> None:
-        """After a reconnect: in sync again if the watch can resume (else its compaction error relists)."""
-        try:
-            kept = await self._history_kept()
-        except EtcdError as e:
-            log.debug("cache of %r: reconnect check failed (%s)", self.prefix, e)
+        """After a reconnect: in sync again if the watch can resume (else its compaction error relists).
+
+        A failed check is retried every ``retry_interval`` while it still matters.
+        """
+        while self._watching and not self.core.in_sync and not self._closed:
+            try:
+                kept = await self._history_kept()
+            except EtcdError as e:
+                log.debug("cache of %r: reconnect check failed (%s); retrying", self.prefix, e)
+                await asyncio.sleep(self.retry_interval)
+                continue
+            if kept and self._watching and self.client.state is ConnectionState.CONNECTED:
+                self.core.synced(time.monotonic())
+                self._changed.set()
             return
-        if kept and self._watching and self.client.state is ConnectionState.CONNECTED and not self._closed:
-            self.core.synced(time.monotonic())
-            self._changed.set()
 
     async def _sync_loop(self) -> None:
         relist = self.core.revision == 0
