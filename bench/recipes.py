@@ -102,6 +102,33 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(out))
 
 
+_UNARY = ("Range", "Put", "DeleteRange", "Txn", "LeaseGrant", "LeaseRevoke")
+
+
+def server_requests(endpoint: str) -> dict[str, int]:
+    """etcd's own request counters (``/metrics``): unary calls by method, and messages received on
+    Watch streams (creates + cancels). Empty if the server does not export them."""
+    import re
+    import urllib.request
+
+    try:
+        text = urllib.request.urlopen(f"http://{endpoint}/metrics", timeout=5).read().decode()
+    except OSError:
+        return {}
+    out: dict[str, int] = {}
+    pat = (
+        r'^grpc_server_(started|msg_received)_total\{grpc_method="(\w+)",grpc_service="etcdserverpb\.\w+",[^}]*\} (\d+)'
+    )
+    for kind, method, n in re.findall(pat, text, re.M):
+        if (kind == "started" and method in _UNARY) or (kind == "msg_received" and method == "Watch"):
+            out[method] = out.get(method, 0) + int(n)
+    return out
+
+
+def requests_per_op(before: dict[str, int], after: dict[str, int], ops: float) -> dict[str, float]:
+    return {k: round((after[k] - before.get(k, 0)) / ops, 2) for k in after if after[k] != before.get(k, 0)}
+
+
 def run_json(cmd: list[str]) -> dict[str, float]:
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True)
     result: dict[str, float] = json.loads(r.stdout.strip().splitlines()[-1])
@@ -141,6 +168,7 @@ def main() -> None:
         rows = []
         for n in [int(x) for x in args.clients.split(",")]:
             name = f"/bench-lock-{uuid.uuid4().hex}"
+            m0 = server_requests(endpoint)
             ours = run_json(
                 [
                     *me,
@@ -156,6 +184,7 @@ def main() -> None:
                     name,
                 ]
             )
+            m1 = server_requests(endpoint)
             theirs = run_json(
                 [
                     str(etcd3_py),
@@ -167,6 +196,7 @@ def main() -> None:
                     name + "-etcd3",
                 ]
             )
+            m2 = server_requests(endpoint)
             rows.append((n, ours, theirs))
             print(
                 f"{n:>3} clients: etcdkit {ours['ops'] / ours['seconds']:8.1f}/s "
@@ -174,6 +204,12 @@ def main() -> None:
                 f"(violations {theirs['violations']})",
                 flush=True,
             )
+            if m0:
+                print(
+                    f"     requests per acquire+release: etcdkit {requests_per_op(m0, m1, max(ours['ops'], 1))}, "
+                    f"python-etcd3 {requests_per_op(m1, m2, max(theirs['ops'], 1))}",
+                    flush=True,
+                )
         over_ours = run_json([*me, "--endpoints", endpoint, "--child", "overrun", "--name", f"/ov-{uuid.uuid4().hex}"])
         over_theirs = run_json(
             [str(etcd3_py), str(HERE / "_etcd3_lock.py"), "overrun", endpoint, f"/ov-{uuid.uuid4().hex}"]

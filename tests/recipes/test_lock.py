@@ -10,13 +10,14 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
 import pytest
 
 from etcdkit.api.pb import v3lock_pb2, v3lock_pb2_grpc
-from etcdkit.client import AsyncClient, Client
+from etcdkit.client import AsyncClient, Client, GetResponse, KeyValue, PutResponse, ResponseHeader, TxnResponse
 from etcdkit.recipes import (
     AsyncLock,
     AsyncSession,
@@ -26,7 +27,7 @@ from etcdkit.recipes import (
     LockNotHeldError,
     Session,
 )
-from etcdkit.recipes.core.mutex import contender_key, enqueue_txn, name_prefix
+from etcdkit.recipes.core.mutex import NEAR, campaign_outcome, contender_key, enqueue_txn, name_prefix
 
 from .conftest import arun
 
@@ -40,6 +41,32 @@ def test_empty_name_is_a_typed_error() -> None:
 
 def test_key_layout_is_clientv3s() -> None:
     assert contender_key(name_prefix("jobs"), 0x694D7A0B3C) == b"jobs/694d7a0b3c"
+
+
+def _kv(key: bytes, create: int) -> KeyValue:
+    return KeyValue(key, b"", create, create, 1, 0)
+
+
+def test_enqueue_outcome_lists_at_most_near_plus_one_blockers_newest_first() -> None:
+    h = ResponseHeader(revision=20)
+    # New key (the txn's revision): the listing is newest first and limited; ours comes first.
+    listing = GetResponse(h, (_kv(b"me", 20), _kv(b"c", 15), _kv(b"b", 12), _kv(b"a", 9)))
+    c = campaign_outcome(b"me", b"v", TxnResponse(h, True, (PutResponse(h), listing)))
+    assert (c.revision, c.value, [kv.key for kv in c.blockers], c.owns) == (20, b"v", [b"c", b"b", b"a"], False)
+    alone = campaign_outcome(b"me", b"v", TxnResponse(h, True, (PutResponse(h), GetResponse(h, (_kv(b"me", 20),)))))
+    assert alone.owns and alone.blockers == ()
+    # Existing key (a retry): the full listing; keep the NEAR + 1 newest of those older than ours.
+    mine = GetResponse(h, (KeyValue(b"me", b"old", 10, 11, 2, 0),))
+    full = GetResponse(
+        h, tuple(_kv(k, r) for k, r in ((b"z", 18), (b"me", 10), (b"d", 8), (b"c", 6), (b"b", 4), (b"a", 2)))
+    )
+    r = campaign_outcome(b"me", b"v", TxnResponse(h, False, (mine, full)))
+    assert (r.revision, r.value) == (10, b"old")
+    assert [kv.key for kv in r.blockers] == [b"d", b"c", b"b"][: NEAR + 1]
+    first = campaign_outcome(
+        b"me", b"v", TxnResponse(h, False, (mine, GetResponse(h, (_kv(b"z", 18), _kv(b"me", 10)))))
+    )
+    assert first.owns
 
 
 def test_exclusion_timeout_and_fencing(client: Client, prefix: bytes) -> None:
@@ -212,3 +239,93 @@ def test_interoperates_with_go_clientv3_mutex(client: Client, endpoint: str, pre
             if ran.poll() is None:
                 ran.kill()
                 ran.wait(timeout=10)
+
+
+def test_waiters_near_and_far_released_in_order_past_abandoned_blockers(endpoint: str, prefix: bytes) -> None:
+    """The waiting logic (``_queue``): waiters near the front strike blockers off a prefix watch,
+    those further back wait for their newest blocker. A waiter giving up in the middle of the
+    queue (near or far) must not let anyone behind it in early; the rest are served in order."""
+    name = prefix + b"modes"
+    n = 7  # 1 holder + 6 waiters: waiters 0-1 start near the front (NEAR = 2), 2-5 further back
+
+    async def body() -> None:
+        async with AsyncClient(endpoints=[endpoint]) as c:
+            sessions = [await AsyncSession.create(c, ttl=10) for _ in range(n)]
+            holder, *waiters = (AsyncLock(s, name) for s in sessions)
+            assert await holder.acquire()
+            order: list[int] = []
+            tokens: list[int] = []
+            holding = 0
+
+            async def contend(i: int, lock: AsyncLock) -> None:
+                nonlocal holding
+                assert await lock.acquire(timeout=30)
+                holding += 1
+                assert holding == 1, "two holders at once"
+                order.append(i)
+                tokens.append(lock.fencing_token)
+                await asyncio.sleep(0)
+                holding -= 1
+                await lock.release()
+
+            tasks: list[asyncio.Task[None]] = []
+            for i, lock in enumerate(waiters):
+                tasks.append(asyncio.create_task(contend(i, lock)))
+                await _until(lambda lk=lock: _exists(c, lk.key))
+
+            # Waiter 0 (near: the prefix watch of waiter 1 sees it go) and waiter 3 (far: waiter 4
+            # watches its key alone) give up while the holder still holds.
+            for i in (0, 3):
+                tasks[i].cancel()
+                await asyncio.gather(tasks[i], return_exceptions=True)
+                await _until(lambda lk=waiters[i]: _gone(c, lk.key))
+            for _ in range(30):  # a bounded look: nobody may get in while the holder holds
+                assert order == [] and holder.held
+                await asyncio.sleep(0.01)
+            await holder.release()
+            await asyncio.wait_for(asyncio.gather(*(t for i, t in enumerate(tasks) if i not in (0, 3))), 30)
+            assert order == [1, 2, 4, 5]
+            assert tokens == sorted(tokens)
+            assert (await c.get(name + b"/", prefix=True)).kvs == ()
+            for s in sessions:
+                await s.close()
+
+    arun(body())
+
+
+def test_waiter_whose_key_is_deleted_stops_waiting(endpoint: str, prefix: bytes) -> None:
+    name = prefix + b"vanish"
+
+    async def body() -> None:
+        async with AsyncClient(endpoints=[endpoint]) as c:
+            s1, s2 = await AsyncSession.create(c, ttl=10), await AsyncSession.create(c, ttl=10)
+            holder, waiter = AsyncLock(s1, name), AsyncLock(s2, name)
+            assert await holder.acquire()
+            task = asyncio.create_task(waiter.acquire(timeout=30))
+            await _until(lambda: _exists(c, waiter.key))
+            await c.delete(waiter.key)  # an operator removes the waiter's key
+            with pytest.raises(LockNotHeldError):
+                await asyncio.wait_for(task, 10)
+            assert holder.held and not waiter.held
+            await holder.release()
+            await s1.close()
+            await s2.close()
+
+    arun(body())
+
+
+async def _exists(c: AsyncClient, key: bytes) -> bool:
+    return bool((await c.get(key)).kvs)
+
+
+async def _gone(c: AsyncClient, key: bytes) -> bool:
+    return not (await c.get(key)).kvs
+
+
+async def _until(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Poll ``check`` until it holds (bounded)."""
+    for _ in range(int(timeout / 0.01)):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached in time")

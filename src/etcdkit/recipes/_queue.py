@@ -1,11 +1,34 @@
 """Waiting for one's turn under a lock/election prefix (shared by ``AsyncLock`` and ``AsyncElection``).
 
-``wait_turn`` mirrors clientv3's ``waitDeletes``: repeatedly find the newest
-key created before ours and wait until it is deleted (a watch from now plus a
-read after the watch exists, so no deletion can slip between them). When
-none is left, we are first. The wait ends early with
-``SessionLostError`` if the session is lost (our key is then gone) and with
-``TurnTimeout`` at ``deadline``; transient request failures are retried.
+A contender owns the lock (leads) once every key created before its own
+(its *blockers*) is gone. Keys created later get higher create revisions, so
+the blocker set only shrinks while it waits. The enqueue txn already listed
+the contenders, so ``wait_turn`` starts knowing its blockers, and waits in
+one of two ways:
+
+* **near the front** (at most ``NEAR`` blockers): watch the whole prefix
+  from *now* (deletions only), read the blockers once (after the watch
+  exists, so a deletion is seen by the read or by the watch), then strike
+  each off as the watch reports its deletion. The last deletion hands the
+  lock over with no read. The watch also reports the deletion of our own
+  key (``SessionLostError`` / ``LockNotHeldError``). Every event of the
+  watch is newer than our key, and a key deleted after ours was created can
+  only come back with a higher create revision, so an event the read
+  already reflected strikes off nothing that still blocks us;
+* **further back**: clientv3's ``waitDeletes``: watch the newest blocker
+  from now, read the blockers (and check our key) once the watch exists,
+  wait for its deletion, read again. This costs one read on the hand-off
+  but wakes one waiter per release: a prefix watch there would deliver every
+  deletion to every waiter (n waiters, n events per release), which costs
+  more than the read once a few waiters queue (measured: docs/benchmarks.md).
+
+The watches start "now" on purpose: a watch starting at an older revision
+joins etcd's "unsynced" watchers, served by a 100 ms loop, which would add up
+to 100 ms to hand-offs under contention. The wait ends with
+``SessionLostError`` if the session is lost, ``LockNotHeldError`` if our key
+vanished otherwise, ``TurnTimeout`` at ``deadline``; transient failures (a
+request timing out, a watch that cannot resume after a compaction) start
+again from a fresh read.
 """
 
 from __future__ import annotations
@@ -14,7 +37,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Sequence
 
 from etcdkit.client import (
     AsyncClient,
@@ -22,11 +45,14 @@ from etcdkit.client import (
     EventType,
     Get,
     GetResponse,
+    KeyValue,
     Txn,
     UnavailableError,
     Watch,
+    WatchCompactedError,
+    WatchError,
 )
-from etcdkit.recipes.core.mutex import last_created_before
+from etcdkit.recipes.core.mutex import NEAR, blockers
 from etcdkit.recipes.errors import LockNotHeldError
 from etcdkit.recipes.session import AsyncSession
 
@@ -64,71 +90,142 @@ class TurnTimeout(Exception):
 
 
 # Transient failures of the reads and watches below: retried (with backoff) until the deadline.
-_TRANSIENT = (DeadlineExceededError, UnavailableError)
+# A watch that could not resume after a stream failure (history compacted meanwhile) is
+# retried the same way: the retry opens a new watch and reads again.
+_TRANSIENT = (DeadlineExceededError, UnavailableError, WatchCompactedError)
 
 
 async def wait_turn(
-    client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int, deadline: float | None
+    client: AsyncClient,
+    session: AsyncSession,
+    prefix: bytes,
+    key: bytes,
+    revision: int,
+    deadline: float | None,
+    earlier: Sequence[KeyValue] | None = None,
 ) -> None:
     """Return once no key under ``prefix`` has a create revision below ``revision`` and ``key`` still exists.
+
+    ``earlier`` (optional): the keys created before ours, newest first, at most ``NEAR + 1``
+    (fewer: all of them), as the enqueue txn saw them; it saves the first read.
 
     Raises ``TurnTimeout`` at ``deadline``, ``SessionLostError`` when the session is lost and
     ``LockNotHeldError`` when ``key`` vanished otherwise (deleted by someone else).
     """
     delay = 0.05
+    known = list(earlier) if earlier is not None else None
     while True:
         try:
-            await _wait_turn_once(client, session, prefix, key, revision, deadline)
-            return
+            if known is None:
+                known = await _blockers(client, session, prefix, key, revision)
+            if not known:
+                return
+            if len(known) <= NEAR:
+                known = await _wait_all(client, session, prefix, key, revision, deadline)
+            else:
+                known = await _wait_newest(client, session, prefix, key, revision, known[0], deadline)
         except _TRANSIENT:
             if deadline is not None and time.monotonic() + delay >= deadline:
                 raise TurnTimeout() from None
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
+            known = None
 
 
-async def _wait_turn_once(
+async def _blockers(
+    client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int
+) -> list[KeyValue]:
+    """Read the keys created before ours (newest first, at most ``NEAR + 1``), checking ours is still there."""
+    session.check()
+    both = await client.txn(Txn().then(blockers(prefix, revision), Get(key, keys_only=True)))
+    earlier, mine = both.responses
+    assert isinstance(earlier, GetResponse) and isinstance(mine, GetResponse)
+    if not mine.kvs or mine.kvs[0].create_revision != revision:
+        _vanished(session, key)
+    return list(earlier.kvs)
+
+
+async def _wait_all(
     client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int, deadline: float | None
+) -> list[KeyValue]:
+    """Watch the whole prefix, read the blockers, strike each off as it is deleted; [] when none is left.
+
+    (Returns the blockers read, without waiting, should they not all fit the listing: the set only
+    shrinks, so that cannot happen after a complete list of at most ``NEAR``.)
+    """
+    async with closing(await client.watch(prefix, prefix=True, no_put=True)) as watch:
+        left = await _blockers(client, session, prefix, key, revision)
+        if len(left) > NEAR:
+            return left
+        if left:
+            await _until_gone(watch, {kv.key for kv in left}, key, session, deadline)
+        return []
+
+
+async def _wait_newest(
+    client: AsyncClient,
+    session: AsyncSession,
+    prefix: bytes,
+    key: bytes,
+    revision: int,
+    newest: KeyValue,
+    deadline: float | None,
+) -> list[KeyValue] | None:
+    """Wait for ``newest`` (a blocker) to go; return the blockers left, or None once it went (read again)."""
+    async with closing(await client.watch(newest.key, no_put=True)) as watch:
+        left = await _blockers(client, session, prefix, key, revision)
+        if not left or left[0].key != newest.key or left[0].create_revision != newest.create_revision:
+            return left  # it went before the watch started: the read shows who is left
+        await _until_deleted(watch, session, deadline)
+    return None
+
+
+def _vanished(session: AsyncSession, key: bytes) -> None:
+    session.check()  # SessionLostError when the lease is gone
+    raise LockNotHeldError(f"key {key!r} vanished while waiting")
+
+
+async def _until_gone(
+    watch: Watch, waiting: set[bytes], key: bytes, session: AsyncSession, deadline: float | None
 ) -> None:
-    resp = await client.get_op(last_created_before(prefix, revision))
-    while resp.kvs:
-        session.check()
-        blocker = resp.kvs[0]
-        # Watch from *now*, then check the blocker still exists: a watch starting at an older
-        # revision joins etcd's "unsynced" watchers, served by a 100 ms sync loop, which would
-        # add up to 100 ms to every hand-off under contention. Deletions before the watch
-        # started are seen by the read; later ones by the watch.
-        watch = await client.watch(blocker.key, no_put=True)
-        try:
-            now = await client.get(blocker.key, keys_only=True)
-            if now.kvs and now.kvs[0].create_revision == blocker.create_revision:
-                await _until_deleted(watch, session, deadline)
-        finally:
-            await watch.close()
-        # One read for the hand-off: is anyone else before us, and is our key still there?
-        both = await client.txn(Txn().then(last_created_before(prefix, revision), Get(key)))
-        earlier, mine = both.responses
-        assert isinstance(earlier, GetResponse) and isinstance(mine, GetResponse)
-        if not mine.kvs or mine.kvs[0].create_revision != revision:
-            session.check()  # SessionLostError when the lease is gone
-            raise LockNotHeldError(f"key {key!r} vanished while waiting")
-        resp = earlier
+    """Strike keys off ``waiting`` as ``watch`` (on the prefix) reports their deletion, until none is left."""
+
+    async def strike() -> None:
+        async for batch in watch:
+            for e in batch.events:
+                if e.type is EventType.DELETE:
+                    if e.kv.key == key:
+                        _vanished(session, key)
+                    waiting.discard(e.kv.key)
+            if not waiting:
+                return
+        raise WatchError("lock watch ended")  # cannot happen: only our caller closes it
+
+    await _race(strike(), session, deadline)
 
 
 async def _until_deleted(watch: Watch, session: AsyncSession, deadline: float | None) -> None:
+    """Return when ``watch`` (on one key, deletions only) reports a deletion."""
+
     async def deleted() -> None:
         async for batch in watch:
             if any(e.type is EventType.DELETE for e in batch.events):
                 return
+        raise WatchError("lock watch ended")  # cannot happen: only our caller closes it
 
+    await _race(deleted(), session, deadline)
+
+
+async def _race(wait: Coroutine[None, None, None], session: AsyncSession, deadline: float | None) -> None:
+    """Run ``wait`` to its end; ``SessionLostError`` if the session is lost first, ``TurnTimeout`` at ``deadline``."""
     loop = asyncio.get_running_loop()
-    waiter = loop.create_task(deleted())
+    waiter = loop.create_task(wait)
     lost = loop.create_task(session.lost_event.wait())
     try:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         done, _ = await asyncio.wait({waiter, lost}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if waiter in done:
-            waiter.result()  # a watch error propagates
+            waiter.result()  # a watch error (or LockNotHeldError) propagates
             return
         session.check()  # raises SessionLostError when the session was lost
         raise TurnTimeout()

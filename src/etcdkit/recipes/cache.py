@@ -17,7 +17,11 @@ Contract (state rules in ``core.cache``):
   the difference is delivered as synthetic events;
 * the client's watch resumes by itself after failures; the cache listens to
   the client's connection state: not CONNECTED → stale (reads keep serving);
-  CONNECTED again → in sync and the write queue is pushed;
+  CONNECTED again → the write queue is pushed, and the cache is in sync
+  again once a read at its revision shows the history it resumes from is
+  still there (else the watch reports the compaction and the relist brings
+  it in sync). "Not stale" is never claimed for a state the watch cannot
+  bring up to date;
 * listeners (``add_listener``) get every change as an ``Event`` (``synthetic``
   for relist differences), on the event loop, and must not block;
 * writes: with ``write_back=True`` (default) ``put``/``delete`` are queued and
@@ -45,6 +49,7 @@ from pathlib import Path
 from etcdkit.client import (
     AsyncClient,
     ClientClosedError,
+    CompactedError,
     ConnectionState,
     EtcdError,
     Event,
@@ -92,6 +97,7 @@ class AsyncCache:
         self._changed = asyncio.Event()
         self._closed = False
         self._watching = False
+        self._confirming: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- reads (local) -------------------------------------------------------------------
@@ -197,7 +203,7 @@ class AsyncCache:
         self._closed = True
         with contextlib.suppress(ValueError):
             self.client.remove_state_listener(self._on_state)
-        await stop_tasks(self._tasks)
+        await stop_tasks([*self._tasks, *([self._confirming] if self._confirming is not None else [])])
         self._save()
 
     async def __aenter__(self) -> AsyncCache:
@@ -237,14 +243,40 @@ class AsyncCache:
         if self._closed:
             return
         if state is ConnectionState.CONNECTED:
-            if self._watching:
-                self.core.synced(time.monotonic())  # the client's watch resumes by itself
-                self._changed.set()
+            if self._watching and not self.core.in_sync and (self._confirming is None or self._confirming.done()):
+                # The client's watch resumes by itself, unless its history was compacted meanwhile.
+                assert self._loop is not None
+                self._confirming = self._loop.create_task(self._confirm_resumed())
             self._reconnected.set()
             self._kick_push.set()
         else:
             self.core.unsynced(time.monotonic())
             self._changed.set()
+
+    async def _history_kept(self) -> bool:
+        """True if the server still has the history after ``revision`` (a watch from it can resume)."""
+        try:
+            await self.client.get(self.prefix, prefix=True, count_only=True, revision=self.core.revision)
+        except CompactedError:
+            return False
+        return True
+
+    async def _confirm_resumed(self) -> None:
+        """After a reconnect: in sync again if the watch can resume (else its compaction error relists).
+
+        A failed check is retried every ``retry_interval`` while it still matters.
+        """
+        while self._watching and not self.core.in_sync and not self._closed:
+            try:
+                kept = await self._history_kept()
+            except EtcdError as e:
+                log.debug("cache of %r: reconnect check failed (%s); retrying", self.prefix, e)
+                await asyncio.sleep(self.retry_interval)
+                continue
+            if kept and self._watching and self.client.state is ConnectionState.CONNECTED:
+                self.core.synced(time.monotonic())
+                self._changed.set()
+            return
 
     async def _sync_loop(self) -> None:
         relist = self.core.revision == 0
@@ -254,9 +286,13 @@ class AsyncCache:
                     resp = await self.client.get(self.prefix, prefix=True)
                     self.relists += 1
                     self._emit(self.core.load_list(resp, time.monotonic()))
-                    relist = False
                 watch = await self.client.watch(self.prefix, prefix=True, start_revision=self.core.revision + 1)
                 try:
+                    # Fresh from a list, the watch starts where it ended. Resuming an older state
+                    # (a snapshot file, or after an error), check its history is still there first.
+                    if not relist and not await self._history_kept():
+                        raise WatchCompactedError(0, self.core.revision + 1)
+                    relist = False
                     self._watching = True
                     self.core.synced(time.monotonic())
                     self._changed.set()

@@ -59,13 +59,13 @@ class AsyncElection:
         """Become leader with ``value``; True once leader, False if ``timeout`` passed first."""
         deadline = None if timeout is None else time.monotonic() + timeout
         client = self.session.client
-        key, rev, first, _ = await enqueue(self.session, self.prefix, value, deadline)
+        c = await enqueue(self.session, self.prefix, value, deadline)
+        rev = c.revision
         try:
-            current = await client.get(key)
-            if current.kvs and current.kvs[0].value != value:
-                await client.txn(if_still_mine(key, rev, Put(key, value, lease=self.session.lease)))
-            if not first:
-                await wait_turn(client, self.session, self.prefix, key, rev, deadline)
+            if c.value != value:  # our key existed already (a retry): proclaim the new value
+                await client.txn(if_still_mine(c.key, rev, Put(c.key, value, lease=self.session.lease)))
+            if not c.owns:
+                await wait_turn(client, self.session, self.prefix, c.key, rev, deadline, c.blockers)
         except TurnTimeout:
             await self._withdraw(rev)
             return False

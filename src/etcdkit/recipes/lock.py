@@ -34,7 +34,14 @@ from typing import Self
 
 from etcdkit.client import DeadlineExceededError, Delete, EtcdError, UnavailableError
 from etcdkit.recipes._queue import TurnTimeout, wait_turn
-from etcdkit.recipes.core.mutex import campaign_outcome, contender_key, enqueue_txn, if_still_mine, name_prefix
+from etcdkit.recipes.core.mutex import (
+    Contender,
+    campaign_outcome,
+    contender_key,
+    enqueue_txn,
+    if_still_mine,
+    name_prefix,
+)
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.errors import LockNotAcquiredError, LockNotHeldError
 from etcdkit.recipes.session import AsyncSession
@@ -47,10 +54,8 @@ log = logging.getLogger("etcdkit.recipes.lock")
 _AMBIGUOUS = (DeadlineExceededError, UnavailableError)
 
 
-async def enqueue(
-    session: AsyncSession, prefix: bytes, value: bytes, deadline: float | None
-) -> tuple[bytes, int, bool, int]:
-    """Run the enqueue txn until it answers; return (key, create revision, first in line, header revision)."""
+async def enqueue(session: AsyncSession, prefix: bytes, value: bytes, deadline: float | None) -> Contender:
+    """Run the enqueue txn until it answers; return where we stand."""
     key = contender_key(prefix, session.lease)
     delay = 0.05
     while True:
@@ -63,8 +68,7 @@ async def enqueue(
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
             continue
-        c = campaign_outcome(key, value, resp)
-        return c.key, c.revision, c.owns, c.header_revision
+        return campaign_outcome(key, value, resp)
 
 
 class AsyncLock:
@@ -93,15 +97,16 @@ class AsyncLock:
         """Wait for the lock; True once held, False if ``timeout`` seconds passed first."""
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            key, rev, first, _ = await enqueue(self.session, self.prefix, b"", deadline)
+            c = await enqueue(self.session, self.prefix, b"", deadline)
         except _AMBIGUOUS:
             if deadline is None:
                 raise
             await self._give_up(0)  # the enqueue may have happened
             return False
+        rev = c.revision
         try:
-            if not first:
-                await wait_turn(self.session.client, self.session, self.prefix, key, rev, deadline)
+            if not c.owns:
+                await wait_turn(self.session.client, self.session, self.prefix, c.key, rev, deadline, c.blockers)
         except TurnTimeout:
             await self._give_up(rev)
             return False

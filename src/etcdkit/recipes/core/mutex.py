@@ -8,11 +8,15 @@ them exclude each other:
 * each contender writes ``prefix + lowercase-hex(lease id)`` bound to its
   session's lease; the write is one txn that creates the key only if it does
   not exist (``create_revision == 0``) and otherwise reads it back, so
-  retrying after an ambiguous failure finds the same key and revision;
+  retrying after an ambiguous failure finds the same key and revision. The
+  same txn lists the newest keys under the prefix (keys only), so the
+  contender learns in one round trip whether it is first and, if not, whom
+  it waits for;
 * contenders are ordered by create revision: the owner (or leader) is the
-  key with the lowest create revision under the prefix. Each contender
-  waits only for the deletion of the key created just before its own,
-  which makes the queue fair (FIFO) and wakes one waiter per release;
+  key with the lowest create revision under the prefix. A contender owns
+  the lock once every key created before its own is gone, which makes the
+  queue fair (FIFO). Keys created later never block it, so the set of
+  blockers (``blockers``) only shrinks while it waits;
 * the fencing token of a holder is its key's create revision: it grows with
   every new holder of the same name.
 """
@@ -27,13 +31,15 @@ from etcdkit.client.types import GetResponse, KeyValue, SortOrder, SortTarget, T
 from etcdkit.recipes.errors import EmptyLockNameError
 
 __all__ = [
+    "NEAR",
     "Contender",
+    "blockers",
     "campaign_outcome",
     "contender_key",
+    "contenders",
     "enqueue_txn",
     "first_created",
     "if_still_mine",
-    "last_created_before",
     "name_prefix",
 ]
 
@@ -56,12 +62,30 @@ def first_created(prefix: bytes) -> Get:
     return Get(prefix, prefix_end(prefix), limit=1, sort_order=SortOrder.ASCEND, sort_target=SortTarget.CREATE)
 
 
-def last_created_before(prefix: bytes, revision: int) -> Get:
-    """The newest key under ``prefix`` created before ``revision``: whom a contender waits for."""
+# A contender with at most NEAR keys before it waits on a prefix watch (see ``_queue``); the
+# listings below return at most NEAR + 1 of them, newest first: a shorter list is complete.
+NEAR = 2
+
+
+def contenders(prefix: bytes, limit: int = 0) -> Get:
+    """Keys under ``prefix`` (keys only), newest (highest create revision) first, at most ``limit`` (0: all)."""
     return Get(
         prefix,
         prefix_end(prefix),
-        limit=1,
+        limit=limit,
+        keys_only=True,
+        sort_order=SortOrder.DESCEND,
+        sort_target=SortTarget.CREATE,
+    )
+
+
+def blockers(prefix: bytes, revision: int) -> Get:
+    """The keys created before ``revision`` under ``prefix``, newest first, at most ``NEAR + 1``."""
+    return Get(
+        prefix,
+        prefix_end(prefix),
+        limit=NEAR + 1,
+        keys_only=True,
         sort_order=SortOrder.DESCEND,
         sort_target=SortTarget.CREATE,
         max_create_revision=revision - 1,
@@ -69,12 +93,16 @@ def last_created_before(prefix: bytes, revision: int) -> Get:
 
 
 def enqueue_txn(prefix: bytes, key: bytes, value: bytes, lease_id: int) -> Txn:
-    """Create ``key`` unless it exists, and read the current owner in the same revision."""
+    """Create ``key`` unless it exists, and list the newest contenders in the same revision.
+
+    A new key is the newest, so ``NEAR + 2`` entries cover it and ``NEAR + 1`` before it; an
+    existing key (a retry) can sit anywhere, so that branch lists every contender.
+    """
     return (
         Txn()
         .when(Compare.create_revision(key).eq(0))
-        .then(Put(key, value, lease=lease_id), first_created(prefix))
-        .otherwise(Get(key), first_created(prefix))
+        .then(Put(key, value, lease=lease_id), contenders(prefix, NEAR + 2))
+        .otherwise(Get(key), contenders(prefix))
     )
 
 
@@ -85,27 +113,29 @@ class Contender:
     key: bytes
     revision: int  # the key's create revision: the fencing token
     value: bytes  # the key's value (for elections: what it proclaims)
-    owner: KeyValue | None  # the oldest key under the prefix
+    # Keys (only) created before ours, newest first, at most NEAR + 1 (fewer: that is all of them).
+    blockers: tuple[KeyValue, ...]
     header_revision: int
 
     @property
     def owns(self) -> bool:
         """True when this contender is first in line (holds the lock / leads)."""
-        return self.owner is None or self.owner.create_revision == self.revision
+        return not self.blockers
 
 
 def campaign_outcome(key: bytes, value: bytes, resp: TxnResponse) -> Contender:
     """Interpret the answer of ``enqueue_txn``."""
-    first, owner_resp = resp.responses[0], resp.responses[1]
-    assert isinstance(owner_resp, GetResponse)
-    owner = owner_resp.kvs[0] if owner_resp.kvs else None
+    first, listing = resp.responses[0], resp.responses[1]
+    assert isinstance(listing, GetResponse)
     if resp.succeeded:
-        return Contender(key, resp.header.revision, value, owner, resp.header.revision)
-    assert isinstance(first, GetResponse)
-    if not first.kvs:  # cannot happen: the compare said the key exists in this revision
-        raise AssertionError("enqueue txn failed but the key is missing")
-    kv = first.kvs[0]
-    return Contender(key, kv.create_revision, kv.value, owner, resp.header.revision)
+        revision = resp.header.revision
+    else:
+        assert isinstance(first, GetResponse)
+        if not first.kvs:  # cannot happen: the compare said the key exists in this revision
+            raise AssertionError("enqueue txn failed but the key is missing")
+        revision, value = first.kvs[0].create_revision, first.kvs[0].value
+    earlier = tuple(kv for kv in listing.kvs if kv.create_revision < revision)[: NEAR + 1]
+    return Contender(key, revision, value, earlier, resp.header.revision)
 
 
 def if_still_mine(key: bytes, revision: int, *ops: Put | Delete | Get) -> Txn:
