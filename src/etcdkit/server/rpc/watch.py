@@ -22,8 +22,9 @@ messages, which costs a copy).
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any, Protocol
 
 import grpc
@@ -38,6 +39,7 @@ from etcdkit.server.watch.encoder import ResponseEncoder
 __all__ = ["GRPC_OVERHEAD_BYTES", "ServerInfo", "WatchServicer", "WatchSettings", "add_watch_servicer", "register"]
 
 GRPC_OVERHEAD_BYTES = 512 * 1024  # etcd's grpcOverheadBytes: fragment threshold = max_request_bytes + this
+DEFAULT_WAKE_BATCH = 1_000_000
 DEFAULT_PROGRESS_INTERVAL = 600.0  # etcd: 10 minutes
 # grpc-go's wording when a message received on a stream does not unmarshal (etcd ends the stream with it).
 STREAM_UNMARSHAL_PREFIX = "grpc: failed to unmarshal the received message "
@@ -75,6 +77,8 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         self._hub = hub
         self.raw_responses = False  # True when registered by add_watch_servicer
         self._encoder: ResponseEncoder | None = None
+        self._waker: _Waker | None = None
+        self.wake_batch = DEFAULT_WAKE_BATCH  # senders woken per loop callback after a dispatch (see _Waker)
 
     # --- settings -----------------------------------------------------------------
     @property
@@ -101,14 +105,15 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
     ) -> AsyncIterator[Any]:
         hub = self._hub
         encoder = self._get_encoder()
-        wake = asyncio.Event()
-        stream = hub.open_stream(wake.set, label=context.peer())
-        recv = asyncio.create_task(self._recv_loop(request_iterator, stream, wake, context))
+        bell = _Bell()
+        stream = hub.open_stream(self._get_waker().later(bell), label=context.peer())
+        recv = asyncio.create_task(self._recv_loop(request_iterator, stream, bell, context))
         interval = self.progress_interval
         ticker = asyncio.create_task(self._ticker(stream, interval)) if interval > 0 else None
+        raw = self.raw_responses
         try:
             while True:
-                wake.clear()
+                bell.rung = False
                 if stream.drop is not None:
                     await context.abort(stream.drop.code, stream.drop.message)
                 if recv.done() and not recv.cancelled() and recv.exception() is not None:
@@ -116,20 +121,26 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                     reason = exc.reason if isinstance(exc, _BadRequest) else str(exc)
                     await context.abort(grpc.StatusCode.INTERNAL, STREAM_UNMARSHAL_PREFIX + reason)
                 items = hub.take(stream)
-                for item in items:
-                    for data in encoder.encode(item):
-                        yield data if self.raw_responses else rpc_pb2.WatchResponse.FromString(data)
                 if items:
+                    for item in items:
+                        for data in encoder.encode(item):
+                            yield data if raw else rpc_pb2.WatchResponse.FromString(data)
                     continue
                 if not stream.synced:  # catch-up advanced without a response; let others run
                     await asyncio.sleep(0)
                     continue
-                await wake.wait()
+                if not bell.rung:
+                    await bell.wait()
         finally:
             recv.cancel()
             if ticker is not None:
                 ticker.cancel()
             hub.close_stream(stream)
+
+    def _get_waker(self) -> _Waker:
+        if self._waker is None:
+            self._waker = _Waker(asyncio.get_running_loop(), self.wake_batch)
+        return self._waker
 
     def _denied(self, context: grpc.aio.ServicerContext[Any, Any], req: rpc_pb2.WatchCreateRequest) -> str:
         """Why the stream's user may not watch this range ("" if allowed).
@@ -153,7 +164,7 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         self,
         requests: AsyncIterable[rpc_pb2.WatchRequest],
         stream: WatchStream,
-        wake: asyncio.Event,
+        bell: _Bell,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> None:
         hub = self._hub
@@ -174,12 +185,81 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                     hub.request_progress(stream)
                 # nothing set: ignored, as etcd
         finally:
-            wake.set()  # let the sender notice errors
+            bell.ring()  # let the sender notice errors
 
     async def _ticker(self, stream: WatchStream, interval: float) -> None:
         while True:
             await asyncio.sleep(interval + random.uniform(0, interval / 10))  # etcd adds <= 10 % jitter
             self._hub.progress_tick(stream)
+
+
+class _Bell:
+    """A sender's wake-up flag: ``ring`` marks it and resolves the pending ``wait``.
+
+    Cheaper than ``asyncio.Event`` on the per-message path: one future per wait,
+    no waiter deque. The sender clears ``rung`` before it looks for work, so a
+    ring that arrives while it works is not lost.
+    """
+
+    __slots__ = ("_fut", "rung")
+
+    def __init__(self) -> None:
+        self.rung = False
+        self._fut: asyncio.Future[None] | None = None
+
+    def ring(self) -> None:
+        self.rung = True
+        fut = self._fut
+        if fut is not None:
+            self._fut = None
+            if not fut.done():
+                fut.set_result(None)
+
+    def wait(self) -> asyncio.Future[None]:
+        """A future resolved by the next ``ring`` (await it)."""
+        fut = self._fut = asyncio.get_running_loop().create_future()
+        return fut
+
+
+class _Waker:
+    """Rings the bells of streams that got work, ``batch`` of them per loop callback.
+
+    The hub asks for a wake-up while the apply loop is still dispatching a
+    revision; ringing there would queue every sender ahead of the write that
+    produced the events (its response, the next request). Deferred to
+    ``call_soon`` and handed out ``batch`` at a time, the fan-out interleaves
+    with the write path instead of holding it up, and a stream woken later
+    takes every revision queued by then in one response (``WatchHub.take``
+    merges them).
+    """
+
+    __slots__ = ("_loop", "_pending", "_scheduled", "batch")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, batch: int) -> None:
+        self._loop = loop
+        self._pending: collections.deque[_Bell] = collections.deque()
+        self._scheduled = False
+        self.batch = max(1, batch)
+
+    def later(self, bell: _Bell) -> Callable[[], None]:
+        """The ``wakeup`` callback for a stream whose sender waits on ``bell``."""
+
+        def wakeup() -> None:
+            self._pending.append(bell)
+            if not self._scheduled:
+                self._scheduled = True
+                self._loop.call_soon(self._flush)
+
+        return wakeup
+
+    def _flush(self) -> None:
+        pending = self._pending
+        for _ in range(min(self.batch, len(pending))):
+            pending.popleft().ring()
+        if pending:
+            self._loop.call_soon(self._flush)
+        else:
+            self._scheduled = False
 
 
 class _BadRequest(Exception):
