@@ -22,9 +22,8 @@ messages, which costs a copy).
 from __future__ import annotations
 
 import asyncio
-import collections
 import random
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any, Protocol
 
 import grpc
@@ -39,7 +38,6 @@ from etcdkit.server.watch.encoder import ResponseEncoder
 __all__ = ["GRPC_OVERHEAD_BYTES", "ServerInfo", "WatchServicer", "WatchSettings", "add_watch_servicer", "register"]
 
 GRPC_OVERHEAD_BYTES = 512 * 1024  # etcd's grpcOverheadBytes: fragment threshold = max_request_bytes + this
-DEFAULT_WAKE_BATCH = 1_000_000
 DEFAULT_PROGRESS_INTERVAL = 600.0  # etcd: 10 minutes
 # grpc-go's wording when a message received on a stream does not unmarshal (etcd ends the stream with it).
 STREAM_UNMARSHAL_PREFIX = "grpc: failed to unmarshal the received message "
@@ -77,8 +75,6 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         self._hub = hub
         self.raw_responses = False  # True when registered by add_watch_servicer
         self._encoder: ResponseEncoder | None = None
-        self._waker: _Waker | None = None
-        self.wake_batch = DEFAULT_WAKE_BATCH  # senders woken per loop callback after a dispatch (see _Waker)
 
     # --- settings -----------------------------------------------------------------
     @property
@@ -106,7 +102,7 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
         hub = self._hub
         encoder = self._get_encoder()
         bell = _Bell()
-        stream = hub.open_stream(self._get_waker().later(bell), label=context.peer())
+        stream = hub.open_stream(bell.ring, label=context.peer())
         recv = asyncio.create_task(self._recv_loop(request_iterator, stream, bell, context))
         interval = self.progress_interval
         ticker = asyncio.create_task(self._ticker(stream, interval)) if interval > 0 else None
@@ -136,11 +132,6 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
             if ticker is not None:
                 ticker.cancel()
             hub.close_stream(stream)
-
-    def _get_waker(self) -> _Waker:
-        if self._waker is None:
-            self._waker = _Waker(asyncio.get_running_loop(), self.wake_batch)
-        return self._waker
 
     def _denied(self, context: grpc.aio.ServicerContext[Any, Any], req: rpc_pb2.WatchCreateRequest) -> str:
         """Why the stream's user may not watch this range ("" if allowed).
@@ -219,47 +210,6 @@ class _Bell:
         """A future resolved by the next ``ring`` (await it)."""
         fut = self._fut = asyncio.get_running_loop().create_future()
         return fut
-
-
-class _Waker:
-    """Rings the bells of streams that got work, ``batch`` of them per loop callback.
-
-    The hub asks for a wake-up while the apply loop is still dispatching a
-    revision; ringing there would queue every sender ahead of the write that
-    produced the events (its response, the next request). Deferred to
-    ``call_soon`` and handed out ``batch`` at a time, the fan-out interleaves
-    with the write path instead of holding it up, and a stream woken later
-    takes every revision queued by then in one response (``WatchHub.take``
-    merges them).
-    """
-
-    __slots__ = ("_loop", "_pending", "_scheduled", "batch")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, batch: int) -> None:
-        self._loop = loop
-        self._pending: collections.deque[_Bell] = collections.deque()
-        self._scheduled = False
-        self.batch = max(1, batch)
-
-    def later(self, bell: _Bell) -> Callable[[], None]:
-        """The ``wakeup`` callback for a stream whose sender waits on ``bell``."""
-
-        def wakeup() -> None:
-            self._pending.append(bell)
-            if not self._scheduled:
-                self._scheduled = True
-                self._loop.call_soon(self._flush)
-
-        return wakeup
-
-    def _flush(self) -> None:
-        pending = self._pending
-        for _ in range(min(self.batch, len(pending))):
-            pending.popleft().ring()
-        if pending:
-            self._loop.call_soon(self._flush)
-        else:
-            self._scheduled = False
 
 
 class _BadRequest(Exception):

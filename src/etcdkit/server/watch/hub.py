@@ -275,6 +275,18 @@ class WatchHub:
         if stream.catchup:
             self._pump(stream)
         queue, limit = stream.queue, self.config.take_max_items
+        if len(queue) <= 1:  # the common case of a keeping-up sender: nothing to merge
+            if not queue:
+                return []
+            item = queue.popleft()
+            if type(item) is Delivery:
+                stream.event_items -= 1
+                n = len(item.batch)
+                self.pending_events -= n
+                if item.watcher.discard:
+                    return []
+                self.events_sent += n
+            return [item]
         out: list[Control | Delivery] = []
         # Backlog merging: consecutive deliveries (no control item in between) for the
         # same watcher become one response of whole revisions, as a catch-up would.
