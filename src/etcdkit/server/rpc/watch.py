@@ -122,7 +122,7 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                         for data in encoder.encode(item):
                             yield data if raw else rpc_pb2.WatchResponse.FromString(data)
                     continue
-                if not stream.synced:  # catch-up advanced without a response; let others run
+                if stream.catchup:  # catch-up advanced without a response; let others run
                     await asyncio.sleep(0)
                     continue
                 if not bell.rung:

@@ -92,14 +92,15 @@ class EncodedEvent:
 class EventBatch:
     """The events of one response (whole revisions), shared by watchers."""
 
-    __slots__ = ("_joined", "events")
+    __slots__ = ("_joined", "events", "size")
 
     def __init__(self, events: Sequence[EncodedEvent]) -> None:
         self.events = events
+        self.size = len(events)  # len(), without a Python-level call on the hot path
         self._joined: list[bytes | None] = [None, None]
 
     def __len__(self) -> int:
-        return len(self.events)
+        return self.size
 
     def fields(self, prev_kv: bool) -> list[bytes]:
         return [e.field(prev_kv) for e in self.events]

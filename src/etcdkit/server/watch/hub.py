@@ -281,7 +281,7 @@ class WatchHub:
             item = queue.popleft()
             if type(item) is Delivery:
                 stream.event_items -= 1
-                n = len(item.batch)
+                n = item.batch.size
                 self.pending_events -= n
                 if item.watcher.discard:
                     return []
@@ -297,7 +297,7 @@ class WatchHub:
             item = queue.popleft()
             if type(item) is Delivery:
                 stream.event_items -= 1
-                n = len(item.batch)
+                n = item.batch.size
                 self.pending_events -= n
                 w = item.watcher
                 if w.discard:
@@ -307,7 +307,7 @@ class WatchHub:
                 if j is not None:
                     prev = out[j]
                     assert type(prev) is Delivery
-                    if len(prev.batch) + n <= max_merged:
+                    if prev.batch.size + n <= max_merged:
                         out[j] = Delivery(w, item.revision, EventBatch([*prev.batch.events, *item.batch.events]))
                         continue
                 merge[w] = len(out)
@@ -331,7 +331,7 @@ class WatchHub:
             self._to_slow(w, _VICTIM)
             return
         stream.event_items += 1
-        self.pending_events += len(batch)
+        self.pending_events += batch.size
         w.quiet = False
         self._enqueue(stream, Delivery(w, revision, batch))
 
@@ -377,7 +377,7 @@ class WatchHub:
     def _drop_queue(self, stream: WatchStream) -> None:
         for item in stream.queue:
             if type(item) is Delivery:
-                self.pending_events -= len(item.batch)
+                self.pending_events -= item.batch.size
         stream.queue.clear()
         stream.event_items = 0
         stream.catchup.clear()
