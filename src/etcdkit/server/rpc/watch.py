@@ -121,6 +121,10 @@ class WatchServicer(rpc_pb2_grpc.WatchServicer):
                     for item in items:
                         for data in encoder.encode(item):
                             yield data if raw else rpc_pb2.WatchResponse.FromString(data)
+                    # Nothing queued and no ring since the take: sleep now rather than
+                    # spend another pass (and take) to find the queue empty.
+                    if not (stream.queue or stream.catchup or bell.rung):
+                        await bell.wait()
                     continue
                 if stream.catchup:  # catch-up advanced without a response; let others run
                     await asyncio.sleep(0)

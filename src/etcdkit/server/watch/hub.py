@@ -228,16 +228,28 @@ class WatchHub:
         if not events or not self._index:
             return
         index = self._index
-        if len(events) == 1:
+        if len(events) == 1:  # the common case, with _deliver/_enqueue inlined (per watcher)
             enc = EncodedEvent(events[0])
             is_put = enc.is_put
             batch: EventBatch | None = None
+            capacity, queued = self.config.queue_capacity, 0
             for w in list(index.match(events[0].kv.key)):
                 if w.next_rev > revision or (w.no_put if is_put else w.no_delete):
                     continue
                 if batch is None:
                     batch = EventBatch((enc,))
-                self._deliver(w, revision, batch)
+                stream = w.stream
+                if stream.event_items >= capacity:
+                    self._to_victim(w, revision)
+                    continue
+                stream.event_items += 1
+                queued += 1
+                w.quiet = False
+                stream.queue.append(Delivery(w, revision, batch))
+                if not stream.signaled:
+                    stream.signaled = True
+                    stream.wakeup()
+            self.pending_events += queued
             return
         encs = [EncodedEvent(e) for e in events]
         per: dict[Watcher, list[int]] = {}
@@ -326,14 +338,18 @@ class WatchHub:
     def _deliver(self, w: Watcher, revision: int, batch: EventBatch) -> None:
         stream = w.stream
         if stream.event_items >= self.config.queue_capacity:
-            self._index.remove(w, w.key, w.range_end)
-            w.next_rev = revision
-            self._to_slow(w, _VICTIM)
+            self._to_victim(w, revision)
             return
         stream.event_items += 1
         self.pending_events += batch.size
         w.quiet = False
         self._enqueue(stream, Delivery(w, revision, batch))
+
+    def _to_victim(self, w: Watcher, revision: int) -> None:
+        """``w``'s stream queue is full: it leaves the index and catches up from ``revision`` later."""
+        self._index.remove(w, w.key, w.range_end)
+        w.next_rev = revision
+        self._to_slow(w, _VICTIM)
 
     def reject(self, stream: WatchStream, reason: str) -> None:
         """Refuse a create request (e.g. permission denied): created + canceled, watch id -1."""
