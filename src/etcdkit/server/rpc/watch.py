@@ -196,10 +196,12 @@ class _Bell:
     ring that arrives while it works is not lost.
     """
 
-    __slots__ = ("_fut", "rung")
+    __slots__ = ("_fut", "_loop", "rung")
 
     def __init__(self) -> None:
+        """Create it on the loop that will wait on it."""
         self.rung = False
+        self._loop = asyncio.get_running_loop()
         self._fut: asyncio.Future[None] | None = None
 
     def ring(self) -> None:
@@ -212,7 +214,8 @@ class _Bell:
 
     def wait(self) -> asyncio.Future[None]:
         """A future resolved by the next ``ring`` (await it)."""
-        fut = self._fut = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[None] = asyncio.Future(loop=self._loop)
+        self._fut = fut
         return fut
 
 
