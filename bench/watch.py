@@ -8,16 +8,28 @@ delta of the server after 10,000 idle watchers on 100 streams). Same
 alternation, CPU accounting and output as bench/kv.py.
 
     PYTHONPATH=src python bench/watch.py --targets etcd
+    PYTHONPATH=src python bench/watch.py --grpc-floor   # the transport's own cost, no etcdkit code
+
+``--grpc-floor`` measures what any grpc.aio server pays per streamed message
+on this machine: a bare server (own process) whose handlers yield a
+pre-encoded 350-byte message per tick to 100 streams over 4 connections,
+like one revision fanned out; reported as server CPU per message. It is the
+floor under etcdkit's "CPU per delivered event" (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import multiprocessing as mp
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from etcdkit.bench.compare import Cell, measure_idle_memory, render_memory_table, render_table, run_cells
 from etcdkit.bench.config import BenchConfig
+from etcdkit.bench.procstat import cpu_seconds
 from etcdkit.bench.sidebyside import add_common_args, header, parse_targets, started_targets, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,12 +49,94 @@ def cells(duration: float) -> list[Cell]:
     return out
 
 
+def _floor_server(port_q: Any, go: Any, ticks: int, size: int) -> None:
+    """Child process: a grpc.aio server; each stream gets one message per tick (1 ms apart)."""
+    import grpc
+
+    async def serve() -> None:
+        tick = asyncio.Condition()
+        now = [0]
+
+        async def handler(_requests: Any, _context: Any) -> Any:
+            msg, seen = b"x" * size, 0
+            while seen < ticks:
+                async with tick:
+                    await tick.wait_for(lambda s=seen: now[0] > s)  # type: ignore[misc]
+                while seen < now[0]:
+                    seen += 1
+                    yield msg
+
+        method = grpc.stream_stream_rpc_method_handler(
+            handler, request_deserializer=bytes, response_serializer=lambda b: b
+        )
+        server = grpc.aio.server()
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("floor.S", {"M": method}),))
+        port_q.put(server.add_insecure_port("127.0.0.1:0"))
+        await server.start()
+        await asyncio.get_running_loop().run_in_executor(None, go.wait)
+        for _ in range(ticks):
+            async with tick:
+                now[0] += 1
+                tick.notify_all()
+            await asyncio.sleep(0.001)
+        await server.wait_for_termination(timeout=60)
+
+    asyncio.run(serve())
+
+
+def grpc_floor(streams: int = 100, conns: int = 4, ticks: int = 300, size: int = 350) -> tuple[float, float]:
+    """Server CPU seconds per message and messages/s of the bare grpc.aio fan-out (see module doc)."""
+    import grpc.aio
+
+    ctx = mp.get_context("spawn")
+    port_q, go = ctx.Queue(), ctx.Event()
+    proc = ctx.Process(target=_floor_server, args=(port_q, go, ticks, size), daemon=True)
+    proc.start()
+    try:
+        port = port_q.get(timeout=30)
+        assert proc.pid is not None
+
+        async def client() -> tuple[int, float, float]:  # channels as Any: grpc-stubs types the sync API
+            chans: list[Any] = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _ in range(conns)]
+            try:
+                calls = [chans[i % conns].stream_stream("/floor.S/M")() for i in range(streams)]
+                for ch in chans:
+                    await ch.channel_ready()
+                cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()  # type: ignore[arg-type]
+                go.set()
+
+                async def drain(call: Any) -> int:
+                    return sum([1 async for _ in call])
+
+                n = sum(await asyncio.gather(*(drain(c) for c in calls)))
+                return n, cpu_seconds(proc.pid) - cpu0, time.monotonic() - t0  # type: ignore[arg-type]
+            finally:
+                for ch in chans:
+                    await ch.close()
+
+        n, cpu, wall = asyncio.run(client())
+        if n != streams * ticks:
+            raise RuntimeError(f"grpc floor: {n} messages, expected {streams * ticks}")
+        return cpu / n, n / wall
+    finally:
+        proc.kill()
+        proc.join(10)
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_args(p, "watch")
     p.add_argument("--idle-watchers", type=int, default=10_000, help="idle watchers for the memory cell")
     p.add_argument("--idle-streams", type=int, default=100, help="streams carrying them")
+    p.add_argument("--grpc-floor", action="store_true",
+                   help="only measure a bare grpc.aio server's CPU per streamed message (no etcd/etcdkit)")
     a = p.parse_args(argv)
+    if a.grpc_floor:
+        for rnd in range(a.rounds):
+            per_msg, rate = grpc_floor()
+            print(f"grpc.aio floor round {rnd + 1}/{a.rounds}: {per_msg * 1e6:.1f} us server CPU per message, "
+                  f"{rate:,.0f} messages/s (100 streams, 4 connections, 350 B, 1 message per stream per tick)")
+        return 0
     names = parse_targets(a.targets)
     duration, rounds = (10.0, 3) if a.long else (a.duration, a.rounds)
     only = {s.strip() for s in a.only.split(",") if s.strip()}

@@ -10,11 +10,20 @@ use the generated message class.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from etcdkit.api.pb import kv_pb2, rpc_pb2
 
-__all__ = ["EncodedEvent", "EventBatch", "control_response", "events_responses", "header_field", "varint"]
+__all__ = [
+    "EncodedEvent",
+    "EventBatch",
+    "control_response",
+    "events_responses",
+    "header_field",
+    "varint",
+    "watch_id_field",
+]
 
 _DELETE = kv_pb2.Event.DELETE
 _FRAGMENT = b"\x38\x01"  # field 7, varint true
@@ -29,6 +38,12 @@ def varint(n: int) -> bytes:
         n >>= 7
     out.append(n)
     return bytes(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def watch_id_field(watch_id: int) -> bytes:
+    """Field 2 (watch_id) of a WatchResponse; empty for 0 (the proto3 default)."""
+    return b"\x10" + varint(watch_id) if watch_id else b""
 
 
 def _ld(tag: bytes, payload: bytes) -> bytes:
@@ -77,14 +92,15 @@ class EncodedEvent:
 class EventBatch:
     """The events of one response (whole revisions), shared by watchers."""
 
-    __slots__ = ("_joined", "events")
+    __slots__ = ("_joined", "events", "size")
 
     def __init__(self, events: Sequence[EncodedEvent]) -> None:
         self.events = events
+        self.size = len(events)  # len(), without a Python-level call on the hot path
         self._joined: list[bytes | None] = [None, None]
 
     def __len__(self) -> int:
-        return len(self.events)
+        return self.size
 
     def fields(self, prev_kv: bool) -> list[bytes]:
         return [e.field(prev_kv) for e in self.events]
@@ -107,8 +123,7 @@ def events_responses(
     grows until adding one more event would reach the limit, all but the last
     carry ``fragment=true``.
     """
-    wid = b"\x10" + varint(watch_id) if watch_id else b""
-    prefix = header + wid
+    prefix = header + watch_id_field(watch_id)
     if fragment_limit is None or len(batch) < 2:
         return [prefix + batch.body(prev_kv)]
     fields = batch.fields(prev_kv)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from etcdkit.api.pb import rpc_pb2
 
-from .codec import control_response, events_responses, header_field
+from .codec import control_response, events_responses, header_field, watch_id_field
 from .stream import Control, Delivery
 
 __all__ = ["ResponseEncoder"]
@@ -37,8 +37,11 @@ class ResponseEncoder:
         """One response, or several when a fragmenting watcher's response is too large."""
         if type(item) is Delivery:
             w = item.watcher
-            limit = self.fragment_limit if w.fragment else None
-            return events_responses(self._header_bytes(item.revision), w.id, item.batch, w.prev_kv, limit)
+            rev = item.revision
+            hdr = self._hdr_bytes if rev == self._hdr_rev else self._header_bytes(rev)
+            if not w.fragment:  # the per-event hot path: three shared byte strings joined
+                return [hdr + watch_id_field(w.id) + item.batch.body(w.prev_kv)]
+            return events_responses(hdr, w.id, item.batch, w.prev_kv, self.fragment_limit)
         assert isinstance(item, Control)
         header = rpc_pb2.ResponseHeader()
         header.CopyFrom(self._header(item.revision))

@@ -228,16 +228,28 @@ class WatchHub:
         if not events or not self._index:
             return
         index = self._index
-        if len(events) == 1:
+        if len(events) == 1:  # the common case, with _deliver/_enqueue inlined (per watcher)
             enc = EncodedEvent(events[0])
             is_put = enc.is_put
             batch: EventBatch | None = None
+            capacity, queued = self.config.queue_capacity, 0
             for w in list(index.match(events[0].kv.key)):
                 if w.next_rev > revision or (w.no_put if is_put else w.no_delete):
                     continue
                 if batch is None:
                     batch = EventBatch((enc,))
-                self._deliver(w, revision, batch)
+                stream = w.stream
+                if stream.event_items >= capacity:
+                    self._to_victim(w, revision)
+                    continue
+                stream.event_items += 1
+                queued += 1
+                w.quiet = False
+                stream.queue.append(Delivery(w, revision, batch))
+                if not stream.signaled:
+                    stream.signaled = True
+                    stream.wakeup()
+            self.pending_events += queued
             return
         encs = [EncodedEvent(e) for e in events]
         per: dict[Watcher, list[int]] = {}
@@ -275,6 +287,18 @@ class WatchHub:
         if stream.catchup:
             self._pump(stream)
         queue, limit = stream.queue, self.config.take_max_items
+        if len(queue) <= 1:  # the common case of a keeping-up sender: nothing to merge
+            if not queue:
+                return []
+            item = queue.popleft()
+            if type(item) is Delivery:
+                stream.event_items -= 1
+                n = item.batch.size
+                self.pending_events -= n
+                if item.watcher.discard:
+                    return []
+                self.events_sent += n
+            return [item]
         out: list[Control | Delivery] = []
         # Backlog merging: consecutive deliveries (no control item in between) for the
         # same watcher become one response of whole revisions, as a catch-up would.
@@ -285,7 +309,7 @@ class WatchHub:
             item = queue.popleft()
             if type(item) is Delivery:
                 stream.event_items -= 1
-                n = len(item.batch)
+                n = item.batch.size
                 self.pending_events -= n
                 w = item.watcher
                 if w.discard:
@@ -295,7 +319,7 @@ class WatchHub:
                 if j is not None:
                     prev = out[j]
                     assert type(prev) is Delivery
-                    if len(prev.batch) + n <= max_merged:
+                    if prev.batch.size + n <= max_merged:
                         out[j] = Delivery(w, item.revision, EventBatch([*prev.batch.events, *item.batch.events]))
                         continue
                 merge[w] = len(out)
@@ -314,14 +338,18 @@ class WatchHub:
     def _deliver(self, w: Watcher, revision: int, batch: EventBatch) -> None:
         stream = w.stream
         if stream.event_items >= self.config.queue_capacity:
-            self._index.remove(w, w.key, w.range_end)
-            w.next_rev = revision
-            self._to_slow(w, _VICTIM)
+            self._to_victim(w, revision)
             return
         stream.event_items += 1
-        self.pending_events += len(batch)
+        self.pending_events += batch.size
         w.quiet = False
         self._enqueue(stream, Delivery(w, revision, batch))
+
+    def _to_victim(self, w: Watcher, revision: int) -> None:
+        """``w``'s stream queue is full: it leaves the index and catches up from ``revision`` later."""
+        self._index.remove(w, w.key, w.range_end)
+        w.next_rev = revision
+        self._to_slow(w, _VICTIM)
 
     def reject(self, stream: WatchStream, reason: str) -> None:
         """Refuse a create request (e.g. permission denied): created + canceled, watch id -1."""
@@ -365,7 +393,7 @@ class WatchHub:
     def _drop_queue(self, stream: WatchStream) -> None:
         for item in stream.queue:
             if type(item) is Delivery:
-                self.pending_events -= len(item.batch)
+                self.pending_events -= item.batch.size
         stream.queue.clear()
         stream.event_items = 0
         stream.catchup.clear()
