@@ -338,4 +338,5 @@ class WatchHub:
                 actions,
             )
             self._apply(actions)
-            self._wake.set()
+            if any(not isinstance(a, Deliver) for a in actions):
+                self._wake.set()  # the stream loop has nothing to do after a mere delivery
