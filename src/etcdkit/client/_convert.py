@@ -25,6 +25,9 @@ from etcdkit.client.types import (
 __all__ = ["Namespace", "header"]
 
 
+_EVENT_TYPES = (EventType.PUT, EventType.DELETE)  # by wire value (mvccpb.Event.EventType)
+
+
 def header(h: rpc_pb2.ResponseHeader) -> ResponseHeader:
     return ResponseHeader(h.cluster_id, h.member_id, h.revision, h.raft_term)
 
@@ -65,7 +68,7 @@ class Namespace:
 
     def event(self, e: kv_pb2.Event) -> Event:
         prev = self.kv(e.prev_kv) if e.HasField("prev_kv") else None
-        return Event(EventType(e.type), self.kv(e.kv), prev)
+        return Event(_EVENT_TYPES[e.type], self.kv(e.kv), prev)
 
     def get(self, r: rpc_pb2.RangeResponse) -> GetResponse:
         h = r.header
