@@ -22,6 +22,7 @@ import grpc.aio
 from etcdkit.api.pb import rpc_pb2
 from etcdkit.client._base import ClientBase
 from etcdkit.client._convert import header
+from etcdkit.client._fork import check_aio_usable
 from etcdkit.client._protocol.keepalive import KeepAliveSchedule
 from etcdkit.client._transport import Metadata, Stubs, Transport, map_rpc_error
 from etcdkit.client.exceptions import ClientClosedError, EtcdError, LeaseKeepAliveLostError
@@ -39,6 +40,7 @@ class LeaseKeeper:
     def __init__(
         self, transport: Transport, lease_id: int, ttl: int, on_lost: Callable[[LeaseKeepAliveLostError], None] | None
     ) -> None:
+        check_aio_usable()  # the keeper's stream is asyncio: in a child forked while it was live, fail now
         self.lease_id = lease_id
         self.ttl = ttl
         self.lost = asyncio.Event()

@@ -29,6 +29,7 @@ import grpc
 import grpc.aio
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+from etcdkit.client._fork import check_aio_usable
 from etcdkit.client._protocol.connection import ConnectionState, ConnectionTracker
 from etcdkit.client._protocol.endpoints import EndpointPicker, RevisionFloor
 from etcdkit.client.config import ClientConfig
@@ -152,6 +153,7 @@ class Transport:
         self.check_open()
         s = self._stubs.get(endpoint)
         if s is None:
+            check_aio_usable()  # a child forked while grpc.aio was live: fail now, not hang
             s = Stubs(self._make_channel(endpoint))
             self._stubs[endpoint] = s
         return s

@@ -7,8 +7,26 @@ the core asks for (through one writer task, since a gRPC stream takes one
 writer), feeds every response and failure back, ticks the core for
 progress requests and stall detection, and sleeps the backoff it chooses.
 
-``Watch`` is the user's handle: an async iterator of ``WatchBatch`` that
-ends with the watch's error (``WatchCompactedError``...) or when closed.
+``Watch`` (``_watch_handle``) is the user's handle: an async iterator of
+``WatchBatch`` that ends with the watch's error (``WatchCompactedError``...)
+or when closed.
+
+Slow consumers (bounded delivery). Each watch's queue holds at most
+``WatchConfig.max_queued_events`` events (plus one response: a revision is
+never split). Watches share one stream, so a full queue must not stop that
+stream, or one slow consumer would stall every other watch (head-of-line
+blocking). Policy:
+
+* on the shared stream, a watch whose queue fills up is moved to a stream
+  of its own (a ``WatchHub`` with ``dedicated=True``, a child of the shared
+  one): it is cancelled on the shared stream and created on the new one at
+  its ``next_revision`` (last delivered + 1), so nothing is lost or repeated;
+  the other watches never wait for it;
+* on its own stream, a full queue makes the reader stop reading until the
+  consumer makes room: gRPC stops granting HTTP/2 flow-control credit and
+  the server holds the events (etcd turns such watchers into "victims" and
+  catches them up from history later). While stopped, the core's stall
+  detection is paused: a slow consumer is not a stalled server.
 """
 
 from __future__ import annotations
@@ -24,9 +42,11 @@ import grpc.aio
 
 from etcdkit.api.pb import rpc_pb2
 from etcdkit.client._convert import Namespace, header
+from etcdkit.client._fork import check_aio_usable
 from etcdkit.client._protocol.watch_core import (
     Action,
     Deliver,
+    Detached,
     Fail,
     NeedResync,
     Reconnect,
@@ -36,17 +56,15 @@ from etcdkit.client._protocol.watch_core import (
     WatchCore,
     WatchResponseIn,
     WatchSpec,
-    WatchStats,
 )
 from etcdkit.client._transport import Metadata, Stubs, Transport, map_rpc_error
+from etcdkit.client._watch_handle import Watch
 from etcdkit.client.exceptions import ClientClosedError, EtcdError
 from etcdkit.client.server_errors import InvalidAuthTokenError
-from etcdkit.client.types import Event, WatchBatch
 
 __all__ = ["Watch", "WatchHub"]
 
 log = logging.getLogger("etcdkit.client.watch")
-_End = type(None)
 
 
 async def _drain(tasks: tuple[asyncio.Task[None], ...]) -> None:
@@ -59,72 +77,18 @@ async def _drain(tasks: tuple[asyncio.Task[None], ...]) -> None:
             t.exception()  # retrieved: no "exception never retrieved" warning
 
 
-class Watch:
-    """One watch: ``async for batch in watch`` yields ``WatchBatch`` objects in revision order."""
-
-    def __init__(self, hub: WatchHub, wid: int) -> None:
-        self._hub = hub
-        self.wid = wid
-        self._queue: asyncio.Queue[WatchBatch | BaseException | None] = asyncio.Queue()
-        self._created = asyncio.Event()
-        self._done = False
-        self._final_stats = WatchStats()
-        self.error: BaseException | None = None
-
-    @property
-    def stats(self) -> WatchStats:
-        """Counters: reconnects, resyncs, events, lag, next_revision."""
-        if self._hub.core.has(self.wid):
-            return self._hub.core.stats(self.wid)
-        return self._final_stats
-
-    def __aiter__(self) -> Watch:
-        return self
-
-    async def __anext__(self) -> WatchBatch:
-        if self._done and self._queue.empty():
-            if self.error is not None:
-                raise self.error
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is None:
-            self._done = True
-            raise StopAsyncIteration
-        if isinstance(item, BaseException):
-            self._done = True
-            self.error = item
-            raise item
-        return item
-
-    async def events(self) -> list[Event]:
-        """The events of the next batch (convenience for simple consumers)."""
-        return list((await self.__anext__()).events)
-
-    async def close(self) -> None:
-        """Cancel the watch; iteration ends after batches already received."""
-        if not self._done:
-            if self._hub.core.has(self.wid):
-                self._final_stats = self._hub.core.stats(self.wid)
-            self._hub.cancel(self.wid)
-            self._queue.put_nowait(None)
-
-    # called by the hub
-    def _deliver(self, batch: WatchBatch) -> None:
-        self._queue.put_nowait(batch)
-
-    def _fail(self, error: BaseException) -> None:
-        if self._hub.core.has(self.wid):
-            self._final_stats = self._hub.core.stats(self.wid)
-        self._queue.put_nowait(error)
-        self._created.set()
-
-
 class WatchHub:
-    """Owns the WatchCore and the task that drives the stream."""
+    """Owns one stream: its WatchCore and the task that drives it.
 
-    def __init__(self, transport: Transport, ns: Namespace) -> None:
+    The client's hub carries every new watch; ``dedicated`` hubs are its
+    children, each carrying one watch moved there because its consumer was slow.
+    """
+
+    def __init__(self, transport: Transport, ns: Namespace, *, dedicated: bool = False) -> None:
         self._tr = transport
         self._ns = ns
+        self._dedicated = dedicated
+        self._children: set[WatchHub] = set()
         cfg = transport.config.watch
         self._cfg = cfg
         self.core = WatchCore(
@@ -145,13 +109,40 @@ class WatchHub:
 
     def add(self, spec: WatchSpec, known: dict[bytes, int] | None) -> Watch:
         self._tr.check_open()
+        check_aio_usable()
         wid, actions = self.core.add(spec, known)
-        w = Watch(self, wid)
+        w = Watch(self, wid, self._cfg.max_queued_events)
         self._watches[wid] = w
         self._apply(actions)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="etcdkit-watch-stream")
+        self._start()
         return w
+
+    def _start(self) -> None:
+        if self._task is None or self._task.done():
+            name = "etcdkit-watch-own-stream" if self._dedicated else "etcdkit-watch-stream"
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=name)
+
+    def _adopt(self, w: Watch, state: Detached) -> None:
+        """Take over a watch detached from the shared stream, at its position."""
+        state.stats.own_stream = True
+        wid, actions = self.core.add(state.spec, resume=state)
+        w._hub, w.wid = self, wid
+        self._watches[wid] = w
+        self._apply(actions)
+        self._start()
+
+    def _move_to_own_stream(self, w: Watch) -> None:
+        """The shared stream must not wait for ``w``'s consumer: give ``w`` a stream of its own."""
+        state, actions = self.core.detach(w.wid)
+        del self._watches[w.wid]
+        self._apply(actions)
+        if state is None:  # pragma: no cover - the core knows every watch the hub knows
+            return
+        log.debug("watch %d: consumer is slow (%d events queued), moving it to its own stream", w.wid, w.stats.queued)
+        child = WatchHub(self._tr, self._ns, dedicated=True)
+        self._children = {c for c in self._children if c._task is None or not c._task.done()}
+        self._children.add(child)
+        child._adopt(w, state)
 
     async def wait_created(self, w: Watch, timeout: float | None) -> None:
         await asyncio.wait_for(w._created.wait(), timeout)
@@ -166,6 +157,9 @@ class WatchHub:
         # cancellation that races with its inner future completing.
         self._closing = True
         self._wake.set()
+        for child in list(self._children):
+            await child.close()
+        self._children.clear()
         for w in list(self._watches.values()):
             w._fail(ClientClosedError("client closed"))
         self._watches.clear()
@@ -191,6 +185,8 @@ class WatchHub:
                 w = self._watches.get(a.wid)
                 if w is not None:
                     w._deliver(a.batch)
+                    if w.full and not self._dedicated:
+                        self._move_to_own_stream(w)
             elif isinstance(a, Fail):
                 w = self._watches.pop(a.wid, None)
                 if w is not None:
@@ -337,6 +333,30 @@ class WatchHub:
                 len(r.events),
                 actions,
             )
-            self._apply(actions)
-            if any(not isinstance(a, Deliver) for a in actions):
-                self._wake.set()  # the stream loop has nothing to do after a mere delivery
+            if self._dedicated:
+                await self._apply_in_order(actions)
+                self._wake.set()
+            else:
+                n = len(self._watches)
+                self._apply(actions)
+                if len(self._watches) != n or any(not isinstance(a, Deliver) for a in actions):
+                    self._wake.set()  # a mere delivery leaves the stream loop nothing to do
+
+    async def _apply_in_order(self, actions: list[Action]) -> None:
+        """``_apply``, but wait for room before each delivery (own stream: backpressure).
+
+        While this waits, nothing reads the stream, so HTTP/2 flow control
+        holds the server back; the core's stall detection is paused meanwhile.
+        """
+        for a in actions:
+            if isinstance(a, Deliver):
+                w = self._watches.get(a.wid)
+                if w is not None and w.full:
+                    self.core.stats(a.wid).pauses += 1
+                    self.core.pause()
+                    try:
+                        await w.wait_room()
+                    finally:
+                        self.core.unpause(time.monotonic())
+                        self._wake.set()
+            self._apply([a])

@@ -38,7 +38,13 @@ class WatchConfig:
     * ``backoff_initial``/``backoff_max``: reconnect delay, doubling, with
       jitter (the delay is drawn in ``[d/2, d]``);
     * ``require_leader``: send ``hasleader: true`` so a member without a
-      leader cancels the stream instead of going silent.
+      leader cancels the stream instead of going silent;
+    * ``max_queued_events``: per watch, how many received events may wait
+      for the consumer. A watch that reaches it on the shared stream moves
+      to a stream of its own; there, the client stops reading until the
+      consumer catches up (HTTP/2 flow control then holds the server back).
+      A queue holds fewer than this many events plus one response (etcd
+      never splits a revision, so a response can be larger).
     """
 
     progress_interval: float = 5.0
@@ -46,8 +52,11 @@ class WatchConfig:
     backoff_initial: float = 0.05
     backoff_max: float = 2.0
     require_leader: bool = True
+    max_queued_events: int = 10_000
 
     def __post_init__(self) -> None:
+        if self.max_queued_events < 1:
+            raise ValueError("max_queued_events must be >= 1")
         if self.progress_interval <= 0 or self.stall_timeout <= self.progress_interval:
             raise ValueError("need 0 < progress_interval < stall_timeout")
         if self.backoff_initial <= 0 or self.backoff_max < self.backoff_initial:

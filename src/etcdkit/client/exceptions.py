@@ -4,6 +4,7 @@
 
     EtcdError
     ├── ClientClosedError            the client (or watch, keeper) was closed
+    │   └── ForkUnsafeError          a forked child cannot use gRPC's asyncio layer (docs/client.md)
     ├── DeadlineExceededError        per-request timeout hit (also a TimeoutError)
     │   └── ServerDeadlineExceededError   "etcdserver: context deadline exceeded"
     ├── RequestCanceledError         the call was cancelled (gRPC CANCELLED)
@@ -65,6 +66,7 @@ __all__ = [
     "DowngradeError",
     "ElectionError",
     "EtcdError",
+    "ForkUnsafeError",
     "KVError",
     "LeaseError",
     "LeaseKeepAliveLostError",
@@ -93,6 +95,16 @@ class EtcdError(Exception):
 
 class ClientClosedError(EtcdError):
     """The client, watch or keeper was used after ``close()`` (or in a forked child)."""
+
+
+class ForkUnsafeError(ClientClosedError):
+    """This process was forked while gRPC asyncio channels were open; streams cannot work here.
+
+    grpc.aio's process-wide completion queue is served by a thread that does
+    not exist in the child, and it is never re-initialised there, so any
+    asyncio call (watch, keep-alive, snapshot, ``AsyncClient``) would never
+    complete. Blocking unary calls of a new ``Client`` still work.
+    """
 
 
 class DeadlineExceededError(EtcdError, TimeoutError):

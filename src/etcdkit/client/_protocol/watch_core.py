@@ -28,10 +28,17 @@ with backoff, resume), except permission errors, which no retry can fix.
 Stall detection: ``tick(now)`` asks for a progress request after
 ``progress_interval`` seconds of silence and declares the stream stalled
 after ``stall_timeout`` seconds of silence; the driver then moves to
-another endpoint.
+another endpoint. While the driver has stopped reading the stream because
+a consumer is slow (``pause``), silence is ours, not the server's: no
+progress request, no stall, and the silence clock restarts at ``unpause``.
 
-Inputs: ``add``, ``cancel``, ``stream_opened``, ``response``,
-``stream_failed``, ``tick``, ``resync_done``. Outputs: lists of the
+A watch can move between cores (from the shared stream to a stream of its
+own): ``detach`` forgets it here (cancelling it on the server) and returns
+its position, ``add(..., resume=...)`` re-registers it there at that
+position, with its counters and resync key map.
+
+Inputs: ``add``, ``cancel``, ``detach``, ``stream_opened``, ``response``,
+``stream_failed``, ``tick``, ``pause``/``unpause``, ``resync_done``. Outputs: lists of the
 action dataclasses below, to be carried out in order.
 """
 
@@ -53,6 +60,7 @@ from etcdkit.client.types import Event, EventType, KeyValue, ResponseHeader, Wat
 
 __all__ = [
     "Deliver",
+    "Detached",
     "Fail",
     "NeedResync",
     "Reconnect",
@@ -104,6 +112,10 @@ class WatchStats:
     events: int = 0
     last_header_revision: int = 0
     next_revision: int = 0
+    queued: int = 0  # events received and waiting for the consumer (filled in by the driver)
+    queued_peak: int = 0  # the most events ever waiting at once
+    pauses: int = 0  # times its stream stopped reading because this watch's queue was full
+    own_stream: bool = False  # moved off the shared stream because its consumer was slow
 
     @property
     def lag(self) -> int:
@@ -162,6 +174,16 @@ class Reconnect:
     refresh_auth: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Detached:
+    """A watch taken out of one core, to be added to another at the same position."""
+
+    spec: WatchSpec
+    next_revision: int
+    known: dict[bytes, int] | None
+    stats: WatchStats
+
+
 Action = SendCreate | SendCancel | SendProgress | Deliver | Fail | NeedResync | Reconnect
 
 
@@ -210,6 +232,7 @@ class WatchCore:
         self._last_recv = 0.0
         self._progress_sent = False
         self._failures = 0
+        self._paused = False
         # A create whose watch the user cancelled before `created` came back.
         self._orphan_create = False
 
@@ -237,15 +260,36 @@ class WatchCore:
 
     # --- inputs ----------------------------------------------------------------
 
-    def add(self, spec: WatchSpec, known: dict[bytes, int] | None = None) -> tuple[int, list[Action]]:
-        """Register a watch; ``known`` seeds the key map of a resync-mode watch."""
+    def add(
+        self, spec: WatchSpec, known: dict[bytes, int] | None = None, *, resume: Detached | None = None
+    ) -> tuple[int, list[Action]]:
+        """Register a watch; ``known`` seeds the key map of a resync-mode watch.
+
+        With ``resume`` (from another core's ``detach``) the watch continues at
+        that position, with its counters and key map; ``spec``/``known`` are ignored.
+        """
         wid = self._next_wid
         self._next_wid += 1
-        w = _Watch(spec, spec.start_revision)
-        if spec.resync:
-            w.known = dict(known or {})
+        if resume is not None:
+            w = _Watch(resume.spec, resume.next_revision, known=resume.known, stats=resume.stats)
+        else:
+            w = _Watch(spec, spec.start_revision)
+            if spec.resync:
+                w.known = dict(known or {})
         self._watches[wid] = w
         return wid, self._maybe_create()
+
+    def detach(self, wid: int) -> tuple[Detached | None, list[Action]]:
+        """Take a watch out of this core (cancelling it on the server); its position goes along.
+
+        Responses still in flight for it are dropped here; since its position
+        is last delivered revision + 1, the core it moves to asks for them again.
+        """
+        w = self._watches.get(wid)
+        if w is None:
+            return None, []
+        state = Detached(w.spec, w.next_revision, w.known, w.stats)
+        return state, self.cancel(wid)
 
     def cancel(self, wid: int) -> list[Action]:
         """The user closed a watch: forget it and cancel it on the server if it exists there."""
@@ -263,8 +307,19 @@ class WatchCore:
             self._orphan_create = True
         return actions + self._maybe_create()
 
+    def pause(self) -> None:
+        """The driver stopped reading the stream (a consumer's queue is full): suspend stall detection."""
+        self._paused = True
+
+    def unpause(self, now: float) -> None:
+        """The driver reads again: the silence clock restarts now."""
+        self._paused = False
+        self._last_recv = now
+        self._progress_sent = False
+
     def stream_opened(self, now: float) -> list[Action]:
         self._open = True
+        self._paused = False
         self._last_recv = now
         self._progress_sent = False
         self._orphan_create = False
@@ -274,6 +329,7 @@ class WatchCore:
         """The stream broke (error, end, stall): every watch goes back to PENDING."""
         was_open = self._open
         self._open = False
+        self._paused = False
         self._creating = None
         self._orphan_create = False
         self._by_server.clear()
@@ -315,7 +371,7 @@ class WatchCore:
         return self._deliver(wid, w, events, r.header)
 
     def tick(self, now: float) -> list[Action]:
-        if not self._open or not self._watches:
+        if not self._open or not self._watches or self._paused:
             return []
         silent = now - self._last_recv
         if silent >= self._stall_timeout:
@@ -327,7 +383,7 @@ class WatchCore:
 
     def next_tick_in(self, now: float) -> float:
         """Seconds until ``tick`` may have something to do."""
-        if not self._open:
+        if not self._open or self._paused:
             return self._progress_interval
         target = self._stall_timeout if self._progress_sent else self._progress_interval
         return max(0.01, self._last_recv + target - now)

@@ -1,0 +1,70 @@
+"""What a forked child can still do with gRPC, decided once at ``fork()``.
+
+grpc.aio keeps one process-wide completion queue, served by a poller thread
+and reference-counted by the open asyncio channels. A child forked while
+that poller runs inherits the queue with a positive count but not the
+thread: every asyncio call there would wait forever, and the state is never
+re-initialised (the count only drops when the inherited channels go away,
+and shutting the inherited queue down in the child was measured to break
+the parent's streams). So, just before ``fork()``, we note whether the
+poller is running; in the child, every asyncio entry point of the client
+then raises ``ForkUnsafeError`` at once instead of hanging.
+
+The parent is unaffected, and so are blocking (non-asyncio) gRPC calls in
+the child. Inherited clients refuse by themselves (they compare PIDs).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from etcdkit.client.exceptions import ForkUnsafeError
+
+__all__ = ["aio_usable", "check_aio_usable"]
+
+_aio_live_at_fork = False  # set in the parent just before fork()
+_aio_inherited = False  # in a child: grpc.aio was inherited live (and so is dead here)
+
+
+def _grpc_aio_poller_running() -> bool:
+    """True while grpc.aio's completion-queue poller thread runs (i.e. aio channels are open)."""
+    for t in threading.enumerate():
+        target = getattr(t, "_target", None)  # a Thread keeps its target until it returns
+        if getattr(target, "__name__", "") == "_poll_wrapper" and t.is_alive():
+            return True
+    return False
+
+
+def _before_fork() -> None:
+    global _aio_live_at_fork
+    _aio_live_at_fork = _grpc_aio_poller_running()
+
+
+def _after_fork_in_parent() -> None:
+    global _aio_live_at_fork
+    _aio_live_at_fork = False
+
+
+def _after_fork_in_child() -> None:
+    global _aio_inherited
+    _aio_inherited = _aio_inherited or _aio_live_at_fork
+
+
+def aio_usable() -> bool:
+    """False in a process forked while grpc.aio channels were open (in it or in an ancestor)."""
+    return not _aio_inherited
+
+
+def check_aio_usable() -> None:
+    """Raise ``ForkUnsafeError`` if grpc.aio cannot work in this process."""
+    if _aio_inherited:
+        raise ForkUnsafeError(
+            "this process was forked while gRPC asyncio channels were open: watches, keep-alives, "
+            "snapshots and AsyncClient cannot work here (gRPC's asyncio poller thread does not survive "
+            "fork). Blocking calls of a new Client still work; or close clients before fork()."
+        )
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)
