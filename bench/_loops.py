@@ -14,7 +14,11 @@ Contract of ``run_threads`` / ``run_tasks``:
   latency recorded) or as an error when it ends, so ``issued == acked + errors``;
 * ``seconds`` is measured from the start until the last worker ended.
 
-``summary`` turns that into the JSON-able dict every child prints.
+``summary`` turns that into the JSON-able dict every child prints, including
+``cpu_us_per_op``: this process's CPU time (``time.process_time``, every
+thread) over the run divided by acknowledged ops (watch cells: writer and
+watcher together, per delivered event) — the client's cost per call, far less
+sensitive to other load on the machine than ops/s.
 
 ``WatchMeter`` is the watch cell's bookkeeping (1 writer, 1 watcher): the
 writer's puts carry their issue time (``perf_counter_ns``, first 8 bytes of the
@@ -52,6 +56,7 @@ class Tally:
     errors: int = 0
     latencies: list[int] = field(default_factory=list)
     first_error: str = ""
+    cpu_s: float = 0.0  # this process's CPU time (all threads) over the run; set on the merged tally
 
     def merge(self, other: Tally) -> None:
         """Add ``other``'s counts and samples."""
@@ -65,6 +70,7 @@ class Tally:
 def run_threads(op: Callable[[int], object], concurrency: int, duration: float) -> tuple[Tally, float]:
     """Drive a blocking ``op`` from ``concurrency`` threads for ``duration`` s: (merged tally, seconds)."""
     tallies = [Tally() for _ in range(concurrency)]
+    cpu0 = time.process_time()
     start = time.perf_counter_ns()
     stop = start + int(duration * 1e9)
 
@@ -93,7 +99,7 @@ def run_threads(op: Callable[[int], object], concurrency: int, duration: float) 
     for th in threads:
         th.join()
     seconds = (time.perf_counter_ns() - start) / 1e9
-    total = Tally()
+    total = Tally(cpu_s=time.process_time() - cpu0)
     for t in tallies:
         total.merge(t)
     return total, seconds
@@ -102,6 +108,7 @@ def run_threads(op: Callable[[int], object], concurrency: int, duration: float) 
 async def run_tasks(op: Callable[[int], Awaitable[object]], concurrency: int, duration: float) -> tuple[Tally, float]:
     """Drive a coroutine ``op`` from ``concurrency`` tasks for ``duration`` s: (merged tally, seconds)."""
     tallies = [Tally() for _ in range(concurrency)]
+    cpu0 = time.process_time()
     start = time.perf_counter_ns()
     stop = start + int(duration * 1e9)
 
@@ -126,7 +133,7 @@ async def run_tasks(op: Callable[[int], Awaitable[object]], concurrency: int, du
 
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
     seconds = (time.perf_counter_ns() - start) / 1e9
-    total = Tally()
+    total = Tally(cpu_s=time.process_time() - cpu0)
     for t in tallies:
         total.merge(t)
     return total, seconds
@@ -149,6 +156,7 @@ def summary(tally: Tally, seconds: float) -> dict[str, object]:
         "ops_per_s": tally.acked / seconds if seconds > 0 else 0.0,
         "p50_ms": _nearest_rank(lat, 50) / 1e6 if lat else None,
         "p99_ms": _nearest_rank(lat, 99) / 1e6 if lat else None,
+        "cpu_us_per_op": tally.cpu_s / tally.acked * 1e6 if tally.acked else None,
     }
 
 
@@ -162,10 +170,13 @@ class WatchMeter:
         self.latencies: list[int] = []
         self.start_ns = time.perf_counter_ns()
         self.end_ns = 0
+        self.start_cpu = time.process_time()
+        self.end_cpu = 0.0
 
     def start(self) -> None:
         """The writer starts now (the watch is already created)."""
         self.start_ns = time.perf_counter_ns()
+        self.start_cpu = time.process_time()
 
     def key(self, i: int) -> bytes:
         """The writer's ``i``-th key (32 bytes)."""
@@ -180,6 +191,7 @@ class WatchMeter:
         now = time.perf_counter_ns()
         if key == self.end_key:
             self.end_ns = now
+            self.end_cpu = time.process_time()
             return True
         self.events += 1
         self.latencies.append(now - struct.unpack(">q", value[:8])[0])
@@ -194,6 +206,10 @@ class WatchMeter:
         out["ops_per_s"] = self.events / seconds if seconds > 0 else 0.0
         out["events"] = self.events
         out["end_seen"] = bool(self.end_ns)
+        # CPU of writer + watcher (one process) per delivered event
+        out["cpu_us_per_op"] = (
+            (self.end_cpu - self.start_cpu) / self.events * 1e6 if self.events and self.end_cpu else None
+        )
         return out
 
 

@@ -23,7 +23,10 @@ the same client in the same process: the writer puts (1 in flight) for
 per second and delivery latency (put issued -> event in the watcher's hands).
 
 Per cell the report gives acknowledged ops/s over all rounds, the median of the
-rounds' p50 and p99 latencies, and checks issued == acknowledged + errors.
+rounds' p50 and p99 latencies, the median of the rounds' client CPU per op
+(``time.process_time`` of the client process over the measured phase / acknowledged
+ops: the client's own cost, much less sensitive to machine load than ops/s), and
+checks issued == acknowledged + errors.
 """
 
 from __future__ import annotations
@@ -181,6 +184,7 @@ class Row:
     acked: int
     errors: int
     events: int | None = None  # watch cells: events delivered (must equal acked puts)
+    cpu_us: float | None = None  # median of the rounds' client CPU per op (process_time, all threads), µs
 
     @property
     def counts_add_up(self) -> bool:
@@ -209,6 +213,7 @@ def aggregate(client: str, workload: str, conc: int, runs: Sequence[dict[str, An
         acked,
         sum(r["errors"] for r in runs),
         sum(r["events"] for r in runs) if all("events" in r for r in runs) else None,
+        med("cpu_us_per_op") if all("cpu_us_per_op" in r for r in runs) else None,
     )
 
 
@@ -222,10 +227,15 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, float, float | None, float, 
 
     ``met`` judges the pooled ratio (all rounds' acknowledged ops over all their seconds).
     """
+    return [(desc, ratio, med, need, met) for desc, ratio, med, need, met, _ in _targets(rows)]
+
+
+def _targets(rows: Sequence[Row]) -> list[tuple[str, float, float | None, float, bool, float | None]]:
+    """``targets`` plus our client's CPU per op over the other's (lower is better; None without CPU figures)."""
     by = {(r.client, r.workload, r.concurrency): r for r in rows}
     pairs = [("etcdkit-async", "aetcd", 1.0, "c={n}"), ("etcdkit-async", "grpc-aio-stub", 0.9, "c={n}")]
     pairs.append(("etcdkit-sync", "python-etcd3", 1.0, "{n} thread(s)"))
-    out: list[tuple[str, float, float | None, float, bool]] = []
+    out: list[tuple[str, float, float | None, float, bool, float | None]] = []
     for (client, wl, n), row in sorted(by.items()):
         for ours, other, need, shape in pairs:
             base = by.get((other, wl, n))
@@ -235,7 +245,8 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, float, float | None, float, 
             per_round = paired_ratios(row, base)
             med = statistics.median(per_round) if per_round else None
             desc = f"{client.removeprefix('etcdkit-')} vs {other}, {wl} {shape.format(n=n)}"
-            out.append((desc, ratio, med, need, ratio >= need))
+            cpu = row.cpu_us / base.cpu_us if row.cpu_us and base.cpu_us else None
+            out.append((desc, ratio, med, need, ratio >= need, cpu))
     return out
 
 
@@ -243,11 +254,16 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
+def _fmt0(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0f}"
+
+
 def markdown(rows: Sequence[Row]) -> str:
     """The measured table and the targets table."""
     lines = [
-        "| workload | in flight | client | ops/s | rounds (ops/s) | p50 ms | p99 ms | issued = acked + errors |",
-        "|---|---:|---|---:|---|---:|---:|---|",
+        "| workload | in flight | client | ops/s | rounds (ops/s) | p50 ms | p99 ms | client CPU µs/op "
+        "| issued = acked + errors |",
+        "|---|---:|---|---:|---|---:|---:|---:|---|",
     ]
     for r in rows:
         rounds = ", ".join(f"{x:.0f}" for x in r.round_ops)
@@ -255,16 +271,17 @@ def markdown(rows: Sequence[Row]) -> str:
         check += "" if r.counts_add_up else " **MISMATCH**"
         lines.append(
             f"| {r.workload} | {r.concurrency} | {r.client} | {r.ops_per_s:.0f} | {rounds} | "
-            f"{_fmt(r.p50_ms)} | {_fmt(r.p99_ms)} | {check} |"
+            f"{_fmt(r.p50_ms)} | {_fmt(r.p99_ms)} | {_fmt0(r.cpu_us)} | {check} |"
         )
     lines += [
         "",
-        "| target | measured (pooled) | median per-round ratio | required | met |",
-        "|---|---:|---:|---:|---|",
+        "| target | measured (pooled) | median per-round ratio | required | met | CPU/op ratio |",
+        "|---|---:|---:|---:|---|---:|",
     ]
-    for desc, ratio, med, need, met in targets(rows):
+    for desc, ratio, med, need, met, cpu in _targets(rows):
         m = "-" if med is None else f"{med:.2f}x"
-        lines.append(f"| {desc} | {ratio:.2f}x | {m} | >= {need:.1f}x | {'met' if met else '**not met**'} |")
+        c = "-" if cpu is None else f"{cpu:.2f}x"
+        lines.append(f"| {desc} | {ratio:.2f}x | {m} | >= {need:.1f}x | {'met' if met else '**not met**'} | {c} |")
     return "\n".join(lines)
 
 
@@ -350,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
                         raw.setdefault((c, wl, n), []).append(res)
                         print(
                             f"round {rnd + 1} {wl:>3} c={n:<3} {c:<14} {res['ops_per_s']:8.0f} ops/s "
-                            f"p50 {_fmt(res['p50_ms'])} p99 {_fmt(res['p99_ms'])} ms errors {res['errors']}",
+                            f"p50 {_fmt(res['p50_ms'])} p99 {_fmt(res['p99_ms'])} ms "
+                            f"cpu {_fmt0(res.get('cpu_us_per_op'))} µs/op errors {res['errors']}",
                             flush=True,
                         )
     finally:

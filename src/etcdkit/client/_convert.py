@@ -25,6 +25,9 @@ from etcdkit.client.types import (
 __all__ = ["Namespace", "header"]
 
 
+_EVENT_TYPES = (EventType.PUT, EventType.DELETE)  # by wire value (mvccpb.Event.EventType)
+
+
 def header(h: rpc_pb2.ResponseHeader) -> ResponseHeader:
     return ResponseHeader(h.cluster_id, h.member_id, h.revision, h.raft_term)
 
@@ -58,17 +61,31 @@ class Namespace:
     # --- responses -------------------------------------------------------------
 
     def kv(self, kv: kv_pb2.KeyValue) -> KeyValue:
-        return KeyValue(self.strip(kv.key), kv.value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
+        key = kv.key
+        if self.prefix and key.startswith(self.prefix):
+            key = key[len(self.prefix) :]
+        return KeyValue(key, kv.value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
 
     def event(self, e: kv_pb2.Event) -> Event:
         prev = self.kv(e.prev_kv) if e.HasField("prev_kv") else None
-        return Event(EventType(e.type), self.kv(e.kv), prev)
+        return Event(_EVENT_TYPES[e.type], self.kv(e.kv), prev)
 
     def get(self, r: rpc_pb2.RangeResponse) -> GetResponse:
-        return GetResponse(header(r.header), tuple(self.kv(kv) for kv in r.kvs), r.count, r.more)
+        h = r.header
+        kvs = r.kvs
+        return GetResponse(
+            ResponseHeader(h.cluster_id, h.member_id, h.revision, h.raft_term),
+            tuple([self.kv(kv) for kv in kvs]) if kvs else (),
+            r.count,
+            r.more,
+        )
 
     def put(self, r: rpc_pb2.PutResponse) -> PutResponse:
-        return PutResponse(header(r.header), self.kv(r.prev_kv) if r.HasField("prev_kv") else None)
+        h = r.header
+        return PutResponse(
+            ResponseHeader(h.cluster_id, h.member_id, h.revision, h.raft_term),
+            self.kv(r.prev_kv) if r.HasField("prev_kv") else None,
+        )
 
     def delete(self, r: rpc_pb2.DeleteRangeResponse) -> DeleteResponse:
         return DeleteResponse(header(r.header), r.deleted, tuple(self.kv(kv) for kv in r.prev_kvs))

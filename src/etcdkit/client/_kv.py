@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from etcdkit.api.pb import rpc_pb2
 from etcdkit.client._base import ClientBase
 from etcdkit.client._transport import Metadata, Stubs
-from etcdkit.client.txn import Delete, Get, Put, Txn, range_end_for
+from etcdkit.client.txn import Delete, Get, Txn, put_request, range_end_for, range_request
 from etcdkit.client.types import DeleteResponse, GetResponse, PutResponse, SortOrder, SortTarget, TxnResponse
 
 __all__ = ["KVMixin"]
@@ -35,7 +37,8 @@ class KVMixin(ClientBase):
         timeout: float | None = None,
     ) -> GetResponse:
         """Range over ``key`` (or ``[key, range_end)``, a prefix, or every key from ``key``)."""
-        op = Get(
+        req = range_request(
+            self._ns,
             key,
             range_end_for(key, range_end, prefix, from_key),
             limit,
@@ -50,16 +53,22 @@ class KVMixin(ClientBase):
             min_create_revision,
             max_create_revision,
         )
-        return await self.get_op(op, timeout=timeout)
 
-    async def get_op(self, op: Get, *, timeout: float | None = None) -> GetResponse:
-        req = op.to_pb(self._ns)
-
-        async def fn(s: Stubs, t: float | None, md: Metadata) -> rpc_pb2.RangeResponse:
-            return await s.kv.Range(req, timeout=t, metadata=md)
+        def fn(s: Stubs, t: float | None, md: Metadata) -> Awaitable[rpc_pb2.RangeResponse]:
+            return s.kv.Range(req, timeout=t, metadata=md)
 
         # A read at a fixed revision cannot go backwards; only "latest" reads use the floor.
-        check = (lambda r: r.header.revision) if op.revision == 0 else None
+        resp = await self._transport.call(fn, idempotent=True, revision_of=None if revision else _rev, timeout=timeout)
+        return self._ns.get(resp)
+
+    async def get_op(self, op: Get, *, timeout: float | None = None) -> GetResponse:
+        """Run one ``Get`` (the request object of ``get``'s keywords)."""
+        req = op.to_pb(self._ns)
+
+        def fn(s: Stubs, t: float | None, md: Metadata) -> Awaitable[rpc_pb2.RangeResponse]:
+            return s.kv.Range(req, timeout=t, metadata=md)
+
+        check = _rev if op.revision == 0 else None
         resp = await self._transport.call(fn, idempotent=True, revision_of=check, timeout=timeout)
         return self._ns.get(resp)
 
@@ -75,10 +84,10 @@ class KVMixin(ClientBase):
         timeout: float | None = None,
     ) -> PutResponse:
         """Put ``value`` at ``key``. ``prev_kv=True`` returns the previous key-value."""
-        req = Put(key, value, lease, prev_kv, ignore_value, ignore_lease).to_pb(self._ns)
+        req = put_request(self._ns, key, value, lease, prev_kv, ignore_value, ignore_lease)
 
-        async def fn(s: Stubs, t: float | None, md: Metadata) -> rpc_pb2.PutResponse:
-            return await s.kv.Put(req, timeout=t, metadata=md)
+        def fn(s: Stubs, t: float | None, md: Metadata) -> Awaitable[rpc_pb2.PutResponse]:
+            return s.kv.Put(req, timeout=t, metadata=md)
 
         resp = await self._transport.call(fn, idempotent=False, revision_of=_rev, timeout=timeout)
         return self._ns.put(resp)
@@ -96,8 +105,8 @@ class KVMixin(ClientBase):
         """Delete ``key`` (or a range). Returns how many keys were deleted."""
         req = Delete(key, range_end_for(key, range_end, prefix, from_key), prev_kv).to_pb(self._ns)
 
-        async def fn(s: Stubs, t: float | None, md: Metadata) -> rpc_pb2.DeleteRangeResponse:
-            return await s.kv.DeleteRange(req, timeout=t, metadata=md)
+        def fn(s: Stubs, t: float | None, md: Metadata) -> Awaitable[rpc_pb2.DeleteRangeResponse]:
+            return s.kv.DeleteRange(req, timeout=t, metadata=md)
 
         resp = await self._transport.call(fn, idempotent=False, revision_of=_rev, timeout=timeout)
         return self._ns.delete(resp)
@@ -106,8 +115,8 @@ class KVMixin(ClientBase):
         """Run a transaction (see ``etcdkit.client.txn``). Read-only txns are retried like reads."""
         req = txn.to_pb(self._ns)
 
-        async def fn(s: Stubs, t: float | None, md: Metadata) -> rpc_pb2.TxnResponse:
-            return await s.kv.Txn(req, timeout=t, metadata=md)
+        def fn(s: Stubs, t: float | None, md: Metadata) -> Awaitable[rpc_pb2.TxnResponse]:
+            return s.kv.Txn(req, timeout=t, metadata=md)
 
         resp = await self._transport.call(fn, idempotent=txn.read_only, revision_of=_rev, timeout=timeout)
         return self._ns.txn(resp)
@@ -124,5 +133,5 @@ class KVMixin(ClientBase):
         return resp.header.revision
 
 
-def _rev(resp: rpc_pb2.PutResponse | rpc_pb2.DeleteRangeResponse | rpc_pb2.TxnResponse) -> int:
+def _rev(resp: rpc_pb2.RangeResponse | rpc_pb2.PutResponse | rpc_pb2.DeleteRangeResponse | rpc_pb2.TxnResponse) -> int:
     return resp.header.revision

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any, TypeVar, cast
 
 import grpc
@@ -73,6 +73,7 @@ class _Service:
         def call(request: object, timeout: float | None = None, metadata: Metadata | None = None) -> _Done:
             return _Done(method(request, timeout=timeout, metadata=metadata))
 
+        setattr(self, name, call)  # later lookups find it without __getattr__
         return call
 
 
@@ -152,18 +153,14 @@ class SyncTransport(Transport):
             core.watch_connectivity_state(_CODE[state], time.time() + remaining)
             attempted = True
 
-    async def _call_once(
-        self,
-        endpoint: str,
-        stubs: Stubs,
-        fn: Callable[[Stubs, float | None, Metadata], Awaitable[R]],
-        deadline: float | None,
-    ) -> R:
-        try:
-            return await super()._call_once(endpoint, stubs, fn, deadline)
-        except UnavailableError:
-            cast(_SyncStubs, stubs).known_ready = False  # re-check connectivity next time
-            raise
+    def ready_stubs(self, endpoint: str) -> Stubs | None:
+        s = self._sync_stubs.get(endpoint)
+        if s is not None and s.known_ready and not self._closed:
+            return cast(Stubs, s)
+        return None
+
+    def call_unavailable(self, stubs: Stubs) -> None:
+        cast(_SyncStubs, stubs).known_ready = False  # re-check connectivity next time
 
     async def metadata(self, endpoint: str, stubs: Stubs, *, refresh: bool = False) -> Metadata:
         cfg = self.config
@@ -179,6 +176,8 @@ class SyncTransport(Transport):
                 token = resp.token
             except grpc.RpcError as e:
                 err = map_rpc_error(e, endpoint)
+                if isinstance(err, UnavailableError):
+                    self.call_unavailable(stubs)
                 if not isinstance(err, AuthNotEnabledError):
                     raise err from None
                 token = ""  # auth is off on the server: no token needed (yet)

@@ -235,8 +235,18 @@ class Transport:
         revision_of: Callable[[R], int] | None = None,
         timeout: float | None = None,
     ) -> R:
-        """Run one unary call with failover as described in the module docstring."""
-        self.check_open()
+        """Run one unary call with failover as described in the module docstring.
+
+        ``fn(stubs, timeout, metadata)`` issues the call and returns its
+        awaitable (a gRPC call object or a coroutine); ``timeout`` is the time
+        left before the deadline, for gRPC's own ``timeout=``.
+
+        Hot path (the current endpoint's channel is READY, its token known):
+        no extra coroutine, task or ``wait_for`` per call — one connectivity
+        check, the stub call, the floor check and two comparisons.
+        """
+        if self._closed or os.getpid() != self.pid:
+            self.check_open()
         budget = timeout if timeout is not None else self.config.request_timeout
         deadline = None if budget is None else time.monotonic() + budget
         errors: dict[str, BaseException] = {}
@@ -245,9 +255,33 @@ class Transport:
             if remaining is not None and remaining <= 0:
                 raise DeadlineExceededError(f"request timed out after {budget}s ({len(errors)} endpoints tried)")
             try:
-                dial = self.config.dial_timeout if remaining is None else min(self.config.dial_timeout, remaining)
-                stubs = await self.wait_ready(endpoint, dial)
-                result = await self._call_once(endpoint, stubs, fn, deadline)
+                stubs = self.ready_stubs(endpoint)
+                if stubs is None:
+                    dial = self.config.dial_timeout if remaining is None else min(self.config.dial_timeout, remaining)
+                    stubs = await self.wait_ready(endpoint, dial)
+                md = self.cached_metadata(endpoint)
+                if md is None:
+                    md = await self.metadata(endpoint, stubs)
+                refreshed = False
+                while True:
+                    left = None if deadline is None else max(0.001, deadline - time.monotonic())
+                    try:
+                        result = await fn(stubs, left, md)
+                        break
+                    except grpc.RpcError as e:
+                        err = map_rpc_error(e, endpoint)
+                    if (
+                        isinstance(err, (InvalidAuthTokenError, UserEmptyError))
+                        and self.config.username
+                        and not refreshed
+                    ):
+                        # etcd checks the token before proposing: nothing was applied, retry once.
+                        refreshed = True
+                        md = await self.metadata(endpoint, stubs, refresh=True)
+                        continue
+                    if isinstance(err, UnavailableError):
+                        self.call_unavailable(stubs)
+                    raise err
             except UnavailableError as err:
                 # Includes dial failures: those never sent anything.
                 retry = idempotent or never_sent(err) or isinstance(err, _StaleRead)
@@ -262,13 +296,16 @@ class Transport:
                 continue
             if revision_of is not None:
                 rev = revision_of(result)
-                if idempotent and self.floor.is_stale(rev):
-                    stale = _StaleRead(f"answer at revision {rev} is below the floor {self.floor.revision}", endpoint)
+                floor = self.floor
+                if rev > floor.revision:
+                    floor.revision = rev
+                elif idempotent and 0 < rev < floor.revision:  # RevisionFloor.is_stale, inlined
+                    stale = _StaleRead(f"answer at revision {rev} is below the floor {floor.revision}", endpoint)
                     self._failed(endpoint, stale, errors)
                     continue
-                self.floor.observe(rev)
             self.picker.succeeded(endpoint)
-            self.report(True)
+            if self.tracker.state is not ConnectionState.CONNECTED:
+                self.report(True)
             return result
         if deadline is not None and time.monotonic() >= deadline and not errors:
             raise DeadlineExceededError(f"request timed out after {budget}s")
@@ -279,25 +316,26 @@ class Transport:
         self.picker.failed(endpoint, err)
         self.report(False)
 
-    async def _call_once(
-        self,
-        endpoint: str,
-        stubs: Stubs,
-        fn: Callable[[Stubs, float | None, Metadata], Awaitable[R]],
-        deadline: float | None,
-    ) -> R:
-        refreshed = False
-        while True:
-            md = await self.metadata(endpoint, stubs, refresh=refreshed)
-            remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
-            try:
-                return await fn(stubs, remaining, md)
-            except grpc.RpcError as e:
-                err = map_rpc_error(e, endpoint)
-                if isinstance(err, (InvalidAuthTokenError, UserEmptyError)) and self.config.username and not refreshed:
-                    refreshed = True
-                    continue
-                raise err from None
+    # --- hot-path hooks (overridden by the blocking transport) ---------------------------
+
+    def ready_stubs(self, endpoint: str) -> Stubs | None:
+        """The endpoint's stubs if its channel is READY right now (no waiting), else None."""
+        s = self._stubs.get(endpoint)
+        if s is not None and s.channel.get_state() is grpc.ChannelConnectivity.READY:
+            return s
+        return None
+
+    def cached_metadata(self, endpoint: str) -> Metadata | None:
+        """The call metadata if known without I/O (no auth, or a token already fetched), else None."""
+        if self.config.username is None or self.config.password is None:
+            return ()
+        token = self._tokens.get(endpoint)
+        if token is None:
+            return None
+        return (("token", token),) if token else ()
+
+    def call_unavailable(self, stubs: Stubs) -> None:
+        """A call on ``stubs`` failed as unavailable (hook: the blocking transport re-checks connectivity)."""
 
 
 def channel_args(cfg: ClientConfig) -> tuple[list[tuple[str, Any]], grpc.ChannelCredentials | None]:

@@ -335,9 +335,12 @@ class WatchHub:
             )
             if self._dedicated:
                 await self._apply_in_order(actions)
+                self._wake.set()
             else:
+                n = len(self._watches)
                 self._apply(actions)
-            self._wake.set()
+                if len(self._watches) != n or any(not isinstance(a, Deliver) for a in actions):
+                    self._wake.set()  # a mere delivery leaves the stream loop nothing to do
 
     async def _apply_in_order(self, actions: list[Action]) -> None:
         """``_apply``, but wait for room before each delivery (own stream: backpressure).

@@ -35,6 +35,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import os
+import queue
 import threading
 import weakref
 from collections.abc import Callable, Coroutine, Iterator
@@ -123,11 +124,21 @@ def _blocking(
 
 
 class SyncWatch:
-    """Blocking view of a ``Watch``: iterate for ``WatchBatch`` objects."""
+    """Blocking view of a ``Watch``: iterate for ``WatchBatch`` objects.
 
-    def __init__(self, loop: _Loop, watch: Watch) -> None:
+    On the first ``next()`` a pump task on the client's loop starts moving
+    the watch's batches (and its end or error) into a thread-safe queue;
+    ``next()`` then only waits on that queue: no loop round trip per batch.
+    After that, consume the watch through this object only (not ``aio``).
+    """
+
+    def __init__(self, loop: _Loop, watch: Watch, pumps: set[asyncio.Task[None]]) -> None:
         self._loop = loop
         self.aio = watch
+        self._pumps = pumps
+        self._queue: queue.SimpleQueue[WatchBatch | BaseException | None] | None = None
+        self._ended = False
+        self._error: BaseException | None = None
 
     def __iter__(self) -> Iterator[WatchBatch]:
         return self
@@ -140,13 +151,47 @@ class SyncWatch:
 
     def next(self, timeout: float | None = None) -> WatchBatch | None:
         """The next batch; None when the watch ended; ``TimeoutError`` after ``timeout`` (nothing lost)."""
-        return self._loop.run(self._anext(), timeout)
-
-    async def _anext(self) -> WatchBatch | None:
-        try:
-            return await self.aio.__anext__()
-        except StopAsyncIteration:
+        if self._ended:
+            if self._error is not None:
+                raise self._error
             return None
+        q = self._queue
+        if q is None:
+            q = self._queue = queue.SimpleQueue()
+            self._loop.run(self._start_pump(q))
+        elif os.getpid() != self._loop.pid:
+            raise ClientClosedError("client was created before fork(); create a new client in this process")
+        elif threading.current_thread() is self._loop.thread:
+            raise RuntimeError("blocking etcdkit watch read from the client's own loop thread (a callback?)")
+        try:
+            item = q.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no watch batch within {timeout}s") from None
+        if item is None:
+            self._ended = True
+            return None
+        if isinstance(item, BaseException):
+            self._ended = True
+            self._error = item
+            raise item
+        return item
+
+    async def _start_pump(self, q: queue.SimpleQueue[WatchBatch | BaseException | None]) -> None:
+        task = asyncio.get_running_loop().create_task(self._pump(q), name="etcdkit-sync-watch-pump")
+        self._pumps.add(task)
+        task.add_done_callback(self._pumps.discard)
+
+    async def _pump(self, q: queue.SimpleQueue[WatchBatch | BaseException | None]) -> None:
+        try:
+            async for batch in self.aio:
+                q.put(batch)
+        except asyncio.CancelledError:
+            q.put(ClientClosedError("client closed"))
+            raise
+        except Exception as e:  # the watch's own error (compacted, client closed...)
+            q.put(e)
+        else:
+            q.put(None)
 
     @property
     def stats(self) -> WatchStats:
@@ -196,6 +241,7 @@ class Client:
         self.config = self.aio.config
         self._view = _SyncView(SyncTransport(self.aio._transport), self.aio._ns)
         self._loop = _Loop()
+        self._pumps: set[asyncio.Task[None]] = set()  # SyncWatch pump tasks (on the loop)
         self._finalizer = weakref.finalize(self, _stop, self._loop.loop, self._loop.thread, self._loop.pid)
 
     def __enter__(self) -> Self:
@@ -212,9 +258,16 @@ class Client:
             return
         try:
             drive(self._view._transport.close())
-            self._loop.run(self.aio.close())
+            self._loop.run(self._close_async())
         finally:
             self._finalizer()
+
+    async def _close_async(self) -> None:
+        await self.aio.close()  # fails every watch: each pump hands that on and ends
+        if self._pumps:
+            _, pending = await asyncio.wait(set(self._pumps), timeout=5.0)
+            for t in pending:  # pragma: no cover - a pump did not end; do not hang close()
+                t.cancel()
 
     @property
     def closed(self) -> bool:
@@ -237,7 +290,7 @@ class Client:
 
     def watch(self, key: bytes, **kwargs: Any) -> SyncWatch:
         """Same arguments as ``AsyncClient.watch``."""
-        return SyncWatch(self._loop, self._loop.run(self.aio.watch(key, **kwargs)))
+        return SyncWatch(self._loop, self._loop.run(self.aio.watch(key, **kwargs)), self._pumps)
 
     def snapshot(self, path: str | os.PathLike[str], endpoint: str | None = None) -> int:
         """Same as ``AsyncClient.snapshot`` (streamed on the loop thread)."""

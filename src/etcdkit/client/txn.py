@@ -30,18 +30,73 @@ from etcdkit.client.types import SortOrder, SortTarget
 if TYPE_CHECKING:
     from etcdkit.client._convert import Namespace
 
-__all__ = ["Compare", "CompareBuilder", "Delete", "Get", "Op", "Put", "Txn", "range_end_for"]
+__all__ = [
+    "Compare",
+    "CompareBuilder",
+    "Delete",
+    "Get",
+    "Op",
+    "Put",
+    "Txn",
+    "put_request",
+    "range_end_for",
+    "range_request",
+]
 
 
 def range_end_for(key: bytes, range_end: bytes | None, prefix: bool, from_key: bool) -> bytes:
     """Resolve the range options to one ``range_end`` (at most one may be given)."""
-    if sum((range_end is not None, prefix, from_key)) > 1:
+    if range_end is None and not prefix and not from_key:
+        return b""
+    if (range_end is not None) + bool(prefix) + bool(from_key) > 1:
         raise ValueError("give at most one of range_end, prefix, from_key")
     if prefix:
         return prefix_end(key)
     if from_key:
         return FROM_KEY
     return range_end or b""
+
+
+def range_request(
+    ns: Namespace,
+    key: bytes,
+    range_end: bytes,
+    limit: int,
+    revision: int,
+    sort_order: SortOrder,
+    sort_target: SortTarget,
+    serializable: bool,
+    keys_only: bool,
+    count_only: bool,
+    min_mod_revision: int,
+    max_mod_revision: int,
+    min_create_revision: int,
+    max_create_revision: int,
+) -> rpc_pb2.RangeRequest:
+    """The ``RangeRequest`` of a ``Get`` (fields at their defaults are left unset: the same message, built faster)."""
+    req = rpc_pb2.RangeRequest(key=ns.key(key))
+    if range_end:
+        req.range_end = ns.range_end(key, range_end)
+    if limit:
+        req.limit = limit
+    if revision:
+        req.revision = revision
+    if sort_order is not SortOrder.NONE:
+        req.sort_order = sort_order.value
+    if sort_target is not SortTarget.KEY:
+        req.sort_target = sort_target.value
+    if serializable:
+        req.serializable = True
+    if keys_only:
+        req.keys_only = True
+    if count_only:
+        req.count_only = True
+    if min_mod_revision or max_mod_revision or min_create_revision or max_create_revision:
+        req.min_mod_revision = min_mod_revision
+        req.max_mod_revision = max_mod_revision
+        req.min_create_revision = min_create_revision
+        req.max_create_revision = max_create_revision
+    return req
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,24 +118,41 @@ class Get:
     max_create_revision: int = 0
 
     def to_pb(self, ns: Namespace) -> rpc_pb2.RangeRequest:
-        return rpc_pb2.RangeRequest(
-            key=ns.key(self.key),
-            range_end=ns.range_end(self.key, self.range_end),
-            limit=self.limit,
-            revision=self.revision,
-            sort_order=self.sort_order.value,  # type: ignore[arg-type]
-            sort_target=self.sort_target.value,  # type: ignore[arg-type]
-            serializable=self.serializable,
-            keys_only=self.keys_only,
-            count_only=self.count_only,
-            min_mod_revision=self.min_mod_revision,
-            max_mod_revision=self.max_mod_revision,
-            min_create_revision=self.min_create_revision,
-            max_create_revision=self.max_create_revision,
+        return range_request(
+            ns,
+            self.key,
+            self.range_end,
+            self.limit,
+            self.revision,
+            self.sort_order,
+            self.sort_target,
+            self.serializable,
+            self.keys_only,
+            self.count_only,
+            self.min_mod_revision,
+            self.max_mod_revision,
+            self.min_create_revision,
+            self.max_create_revision,
         )
 
     def to_op(self, ns: Namespace) -> rpc_pb2.RequestOp:
         return rpc_pb2.RequestOp(request_range=self.to_pb(ns))
+
+
+def put_request(
+    ns: Namespace, key: bytes, value: bytes, lease: int, prev_kv: bool, ignore_value: bool, ignore_lease: bool
+) -> rpc_pb2.PutRequest:
+    """The ``PutRequest`` of a ``Put`` (fields at their defaults are left unset)."""
+    req = rpc_pb2.PutRequest(key=ns.key(key), value=value)
+    if lease:
+        req.lease = lease
+    if prev_kv:
+        req.prev_kv = True
+    if ignore_value:
+        req.ignore_value = True
+    if ignore_lease:
+        req.ignore_lease = True
+    return req
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +167,7 @@ class Put:
     ignore_lease: bool = False
 
     def to_pb(self, ns: Namespace) -> rpc_pb2.PutRequest:
-        return rpc_pb2.PutRequest(
-            key=ns.key(self.key),
-            value=self.value,
-            lease=self.lease,
-            prev_kv=self.prev_kv,
-            ignore_value=self.ignore_value,
-            ignore_lease=self.ignore_lease,
-        )
+        return put_request(ns, self.key, self.value, self.lease, self.prev_kv, self.ignore_value, self.ignore_lease)
 
     def to_op(self, ns: Namespace) -> rpc_pb2.RequestOp:
         return rpc_pb2.RequestOp(request_put=self.to_pb(ns))

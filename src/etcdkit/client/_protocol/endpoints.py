@@ -25,6 +25,9 @@ class EndpointPicker:
             raise ValueError("no endpoints")
         self._endpoints = endpoints
         self._index = 0
+        n = len(endpoints)
+        # order() per current index, computed once (it runs on every call).
+        self._orders = tuple(tuple(endpoints[(k + i) % n] for i in range(n)) for k in range(n))
         self.last_errors: dict[str, BaseException] = {}
 
     @property
@@ -37,8 +40,7 @@ class EndpointPicker:
 
     def order(self) -> list[str]:
         """Endpoints for one retry pass: the current one first, then the rest in ring order."""
-        n = len(self._endpoints)
-        return [self._endpoints[(self._index + i) % n] for i in range(n)]
+        return list(self._orders[self._index])
 
     def failed(self, endpoint: str, error: BaseException) -> None:
         """Record a failure; if it was on the current endpoint, move to the next one."""
@@ -48,8 +50,9 @@ class EndpointPicker:
 
     def succeeded(self, endpoint: str) -> None:
         """Stick to ``endpoint`` from now on."""
-        self.last_errors.pop(endpoint, None)
-        if endpoint in self._endpoints:
+        if self.last_errors:
+            self.last_errors.pop(endpoint, None)
+        if endpoint != self._endpoints[self._index] and endpoint in self._endpoints:
             self._index = self._endpoints.index(endpoint)
 
     def rotate(self) -> str:

@@ -484,9 +484,12 @@ class WatchCore:
         return err
 
     def _deliver(self, wid: int, w: _Watch, events: tuple[Event, ...], header: ResponseHeader) -> list[Action]:
-        fresh = tuple(e for e in events if e.kv.mod_revision >= w.next_revision)
-        if not fresh:
-            return []
+        if events[0].kv.mod_revision >= w.next_revision:
+            fresh = events  # events come in revision order: all of them are new
+        else:
+            fresh = tuple(e for e in events if e.kv.mod_revision >= w.next_revision)
+            if not fresh:
+                return []
         w.next_revision = fresh[-1].kv.mod_revision + 1
         w.stats.events += len(fresh)
         if w.known is not None:
