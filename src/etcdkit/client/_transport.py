@@ -347,6 +347,9 @@ def channel_args(cfg: ClientConfig) -> tuple[list[tuple[str, Any]], grpc.Channel
         ("grpc.initial_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", 1000),
         ("grpc.enable_retries", 0),
+        # Our own subchannels: a renewed channel (see wait_ready) must dial afresh, not
+        # inherit a shared subchannel that is still in gRPC's reconnect backoff.
+        ("grpc.use_local_subchannel_pool", 1),
     ]
     if cfg.keepalive_time is not None:
         options += [
