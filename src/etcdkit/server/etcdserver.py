@@ -380,7 +380,10 @@ class EtcdServer:
         return fut
 
     async def propose(self, req: internal_pb2.InternalRequest) -> Any:
-        """Append ``req`` to the log, wait until it is durable and applied; return its response."""
+        """Append ``req`` to the log, wait until it is durable and applied; return its response.
+
+        ``req`` itself (not a copy) is what gets applied: the caller must not change it
+        until this returns (every caller builds a fresh ``InternalRequest``)."""
         return await self._propose_nowait(req)
 
     async def _committer(self) -> None:
