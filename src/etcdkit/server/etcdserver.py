@@ -2,9 +2,11 @@
 
 Write path (one member): a servicer validates, then ``propose`` wraps the
 request in an ``InternalRequest`` with the next log index and parks a future.
-The committer task takes every pending entry, appends them to the WAL with
-one fdatasync (group commit, on the storage thread: ``storage.iothread``),
-then applies them in one LMDB write transaction on the loop thread (the
+When no batch is in flight, the proposal itself starts one: every pending
+entry is appended to the WAL with one fdatasync (group commit, on the storage
+thread: ``storage.iothread``); entries proposed meanwhile wait for the next
+batch, started as soon as this one is applied. The batch is applied
+in one LMDB write transaction on the loop thread (the
 request objects proposed are applied as they are; only WAL replay parses
 entries), records the batch's last index as applied in that same transaction,
 commits, hands each revision's events to the watch hub, and only then
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import struct
@@ -94,7 +97,8 @@ class EtcdServer:
         self.alarms: set[tuple[int, int]] = set()
         self._next_index = max(self.wal.last_index, self.store.applied_index)
         self._pending: list[_Item] = []
-        self._wakeup = asyncio.Event()
+        self._committing = False  # a batch is being appended or applied
+        self._started = False
         self._io = IOThread("etcdkit-wal")  # WAL appends, checkpoints: one at a time, in order
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
@@ -129,7 +133,8 @@ class EtcdServer:
         self.lessor.promote(self.config.election_timeout_ms / 1000)
 
     async def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._committer(), name="etcdkit-committer"))
+        self._started = True
+        self._commit_next()
 
     def add_task(self, coro: Any, name: str) -> None:
         """Run a background task for the server's lifetime (cancelled on stop)."""
@@ -137,6 +142,7 @@ class EtcdServer:
 
     async def stop(self) -> None:
         self._stopped = True
+        self._started = False  # a batch in flight is failed, not applied, when its append returns
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
@@ -376,7 +382,8 @@ class EtcdServer:
             raise EtcdServerError(errors.REQUEST_TOO_LARGE)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append((WALEntry(self._next_index, self.raft_term, data), fut, req))
-        self._wakeup.set()
+        if not self._committing:
+            self._commit_next()
         return fut
 
     async def propose(self, req: internal_pb2.InternalRequest) -> Any:
@@ -386,35 +393,41 @@ class EtcdServer:
         until this returns (every caller builds a fresh ``InternalRequest``)."""
         return await self._propose_nowait(req)
 
-    async def _committer(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            batch, self._pending = self._pending, []
-            if not batch:
-                continue
-            try:
-                await self._io.submit(self._append, [item[0] for item in batch])
-            except OSError as exc:  # the disk failed: nothing of this batch is acknowledged
-                log.error("WAL append failed: %s", exc)
-                for _, fut, _req in batch:
-                    if fut is not None and not fut.done():
-                        fut.set_exception(EtcdServerError(errors.STOPPED))
-                continue
-            failpoints.hit("walAfterAppend")
-            try:
-                self._apply_batch(batch)
-            except Exception:
-                # A bug in apply: the batch's LMDB txn was aborted. Like etcd (which panics),
-                # stop taking writes rather than serve a state that may diverge from the log;
-                # the entries are in the WAL and are applied again on restart.
-                log.exception("apply failed; member stops accepting writes")
+    def _commit_next(self) -> None:
+        """Start the group commit of every pending entry (loop thread; one batch at a time)."""
+        if self._committing or not self._started or not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        self._committing = True
+        self._io.call(functools.partial(self._appended, batch), self._append, [item[0] for item in batch])
+
+    def _appended(self, batch: list[_Item], _result: object, exc: BaseException | None) -> None:
+        """The WAL append of ``batch`` returned (loop thread): apply it, answer, start the next."""
+        self._committing = False
+        if not self._started:  # stopping: durable but not applied; replayed at the next start
+            _fail(batch)
+            return
+        if exc is not None:  # the disk failed: nothing of this batch is acknowledged
+            log.error("WAL append failed: %s", exc)
+            _fail(batch)
+            if not isinstance(exc, OSError):  # not an I/O error: a bug; stop taking writes
                 self._stopped = True
-                for _, fut, _req in batch:
-                    if fut is not None and not fut.done():
-                        fut.set_exception(EtcdServerError(errors.STOPPED))
                 return
-            self._maybe_checkpoint()
+            self._commit_next()
+            return
+        failpoints.hit("walAfterAppend")
+        try:
+            self._apply_batch(batch)
+        except Exception:
+            # A bug in apply: the batch's LMDB txn was aborted. Like etcd (which panics),
+            # stop taking writes rather than serve a state that may diverge from the log;
+            # the entries are in the WAL and are applied again on restart.
+            log.exception("apply failed; member stops accepting writes")
+            self._stopped = True
+            _fail(batch)
+            return
+        self._maybe_checkpoint()
+        self._commit_next()
 
     def _append(self, entries: list[WALEntry]) -> None:
         start = time.perf_counter()
@@ -561,6 +574,12 @@ class EtcdServer:
         # LMDB table handles belong to the old environment: rebuild what holds them.
         self.store = MVCCStore(self.backend)
         self.auth = AuthStore(self.backend)
+
+
+def _fail(batch: list[_Item]) -> None:
+    for _, fut, _req in batch:
+        if fut is not None and not fut.done():
+            fut.set_exception(EtcdServerError(errors.STOPPED))
 
 
 def _txn_is_delete_only(r: rpc_pb2.TxnRequest) -> bool:

@@ -2,8 +2,10 @@
 
 Contract: ``submit(fn, *args)`` (loop thread only) queues ``fn(*args)`` and
 returns an asyncio future of the loop that resolves with its result or
-exception; jobs run one at a time, in submission order, on the one thread (so
-a WAL append and a checkpoint never overlap). ``shutdown()`` lets queued jobs
+exception; ``call(on_done, fn, *args)`` queues the same job and, instead of a
+future, calls ``on_done(result, exc)`` on the loop (``exc`` None on success).
+Jobs run one at a time, in submission order, on the one thread (so a WAL
+append and a checkpoint never overlap). ``shutdown()`` lets queued jobs
 finish, then joins the thread; later ``submit`` calls raise ``RuntimeError``.
 
 Why not ``loop.run_in_executor`` with a one-worker ``ThreadPoolExecutor``: the
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import queue
 import threading
 from collections.abc import Callable
@@ -26,7 +29,8 @@ from typing import Any, TypeVar
 __all__ = ["IOThread"]
 
 _T = TypeVar("_T")
-_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+_Done = Callable[[Any, "BaseException | None"], None]
+_Job = tuple[asyncio.AbstractEventLoop, _Done, Callable[..., Any], tuple[Any, ...]]
 
 
 def _resolve(fut: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
@@ -51,12 +55,19 @@ class IOThread:
 
     def submit(self, fn: Callable[..., _T], *args: Any) -> asyncio.Future[_T]:
         """Queue ``fn(*args)``; the returned future (of the running loop) gets its outcome."""
-        if self._closed:
-            raise RuntimeError("IOThread is shut down")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[_T] = loop.create_future()
-        self._jobs.put((loop, fut, fn, args))
+        self._put((loop, functools.partial(_resolve, fut), fn, args))
         return fut
+
+    def call(self, on_done: _Done, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)``; ``on_done(result, exc)`` runs on the running loop afterwards."""
+        self._put((asyncio.get_running_loop(), on_done, fn, args))
+
+    def _put(self, job: _Job) -> None:
+        if self._closed:
+            raise RuntimeError("IOThread is shut down")
+        self._jobs.put(job)
 
     def shutdown(self) -> None:
         """Run what is queued, then stop the thread and wait for it (idempotent)."""
@@ -71,7 +82,7 @@ class IOThread:
             job = self._jobs.get()
             if job is None:
                 return
-            loop, fut, fn, args = job
+            loop, on_done, fn, args = job
             result: Any = None
             exc: BaseException | None = None
             try:
@@ -79,5 +90,5 @@ class IOThread:
             except BaseException as e:  # delivered to the awaiter, whatever it is
                 exc = e
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for this job any more
-                loop.call_soon_threadsafe(_resolve, fut, result, exc)
-            del job, fut, result, exc
+                loop.call_soon_threadsafe(on_done, result, exc)
+            del job, on_done, result, exc
