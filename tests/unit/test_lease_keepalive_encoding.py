@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from etcdkit.api.pb import rpc_pb2
+from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.rpc.lease import encode_keepalive_response
 
 _INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
@@ -35,3 +35,36 @@ def test_edge_values() -> None:
     for lease_id, ttl in [(0, 0), (1, 0), (0, 1), (-1, 60), (2**63 - 1, 2**63 - 1), (127, 128), (-(2**63), 0)]:
         want = rpc_pb2.LeaseKeepAliveResponse(header=h, ID=lease_id, TTL=ttl).SerializeToString()
         assert encode_keepalive_response(h.SerializeToString(), lease_id, ttl) == want, (lease_id, ttl)
+
+
+class _Recorder:
+    """Captures what a servicer registration hands to a grpc.aio server."""
+
+    def __init__(self) -> None:
+        self.generic: list[object] = []
+        self.registered: dict[str, dict[str, object]] = {}
+
+    def add_generic_rpc_handlers(self, handlers: object) -> None:
+        self.generic.extend(handlers)  # type: ignore[call-overload]
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, object]) -> None:
+        self.registered[service] = handlers
+
+
+def test_keepalive_registered_with_identity_serializer_both_ways() -> None:
+    from types import SimpleNamespace
+
+    from etcdkit.server.rpc.lease import LeaseServicer, _RawKeepAliveRegistrar
+
+    rec = _Recorder()
+    rpc_pb2_grpc.add_LeaseServicer_to_server(LeaseServicer(None), _RawKeepAliveRegistrar(rec))  # type: ignore[arg-type]
+    ka = rec.registered["etcdserverpb.Lease"]["LeaseKeepAlive"]
+    assert ka.response_serializer(b"raw") == b"raw"  # type: ignore[attr-defined]
+    # the generic fallback resolves the full method path to the same handler kind
+    (gh,) = rec.generic
+    details = SimpleNamespace(method="/etcdserverpb.Lease/LeaseKeepAlive", invocation_metadata=())
+    found = gh.service(details)  # type: ignore[attr-defined]
+    assert found is not None and found.response_serializer(b"raw") == b"raw"
+    details.method = "/etcdserverpb.Lease/LeaseGrant"
+    grant = gh.service(details)  # type: ignore[attr-defined]
+    assert grant is not None and grant.response_serializer is not found.response_serializer

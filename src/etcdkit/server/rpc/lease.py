@@ -74,8 +74,10 @@ class _RawKeepAliveRegistrar:
         return out
 
     def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        # A generic handler's table is keyed by "/service/Method"; rebuild it from the method names.
         self._server.add_generic_rpc_handlers(
-            [grpc.method_handlers_generic_handler(gh.service_name(), self._wrap(dict(gh._method_handlers)))
+            [grpc.method_handlers_generic_handler(
+                gh.service_name(), self._wrap({k.rsplit("/", 1)[-1]: h for k, h in gh._method_handlers.items()}))
              for gh in handlers]
         )
 
