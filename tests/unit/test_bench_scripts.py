@@ -45,6 +45,16 @@ def test_watch_cells_match_issue_3() -> None:
         assert paced.rate * n == pytest.approx(10_000)
 
 
+def test_lease_cells_match_issue_4() -> None:
+    cells = {c.label: c.cfg for c in _load("lease").cells(1.0)}
+    for n in (1, 16, 64):
+        cfg = cells[f"grant c={n}"]
+        assert (cfg.workload, cfg.clients) == ("lease-grant", n)
+    assert (cells["keep-alive 1 stream"].workload, cells["keep-alive 1 stream"].clients) == ("lease", 1)
+    assert (cells["keep-alive 16 streams"].workload, cells["keep-alive 16 streams"].clients) == ("lease", 16)
+    assert all(c.duration == 1.0 and c.total is None for c in cells.values())
+
+
 def test_parse_targets() -> None:
     assert parse_targets("etcd, etcdkit") == ["etcd", "etcdkit"]
     assert parse_targets("etcd") == ["etcd"]

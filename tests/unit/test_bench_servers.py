@@ -121,6 +121,15 @@ def test_lease_keepalive_counts_and_revokes(etcd: ServerProcess) -> None:
     assert list(leases.leases) == []  # teardown revoked every granted lease
 
 
+def test_lease_grant_counts_and_revokes(etcd: ServerProcess) -> None:
+    _require(etcd, "lease")
+    r = run_sync(_cfg(etcd, workload="lease-grant", clients=4, total=60, warmup=0.1))
+    _assert_clean(r, 60)
+    with grpc.insecure_channel(etcd.endpoint) as ch:
+        leases = rpc_pb2_grpc.LeaseStub(ch).LeaseLeases(rpc_pb2.LeaseLeasesRequest(), timeout=10)
+    assert list(leases.leases) == []  # teardown revoked every lease granted, warm-up ones included
+
+
 def test_watch_fanout_delivers_every_event(etcd: ServerProcess) -> None:
     _require(etcd, "watch")
     r = run_sync(_cfg(etcd, workload="watch", prefix=b"/t-watch/", watchers=10, streams=4, clients=2, total=25))

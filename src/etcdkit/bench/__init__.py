@@ -5,7 +5,9 @@ Package contract:
 * workloads: ``put``, ``range`` (linearizable or serializable), ``txn``
   (compare-and-put), ``watch`` (1 writer fan-out to N watchers on a prefix,
   delivery latency from a send timestamp embedded in each value) and
-  ``lease`` (keep-alive round trips);
+  ``lease`` (keep-alive round trips on one stream per client) and
+  ``lease-grant`` (LeaseGrant calls; the granted leases are revoked after
+  the measured phase);
 * every run is bounded (``total`` ops or ``duration`` seconds, per-request
   timeout) and ends with ``issued == acknowledged + errors`` checked;
 * latencies are kept exactly (ns samples); percentiles are nearest-rank.

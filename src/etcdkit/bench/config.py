@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 __all__ = ["WORKLOADS", "BenchConfig"]
 
-WORKLOADS: tuple[str, ...] = ("put", "range", "txn", "watch", "lease")
+WORKLOADS: tuple[str, ...] = ("put", "range", "txn", "watch", "lease", "lease-grant")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class BenchConfig:
     watchers: int = 100
     streams: int = 0  # 0: one stream per watcher
     drain_timeout: float = 10.0
-    # lease keep-alive
+    # lease keep-alive (TTL of the kept-alive leases) and lease-grant (TTL of each granted lease)
     lease_ttl: int = 60
     seed: int = 1
 

@@ -20,7 +20,8 @@ __all__ = ["build_parser", "config_from_args", "main"]
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="etcdkit bench",
-        description="Load generator for any etcd v3 server (put, range, txn, watch fan-out, lease keep-alive).",
+        description=("Load generator for any etcd v3 server "
+                     "(put, range, txn, watch fan-out, lease keep-alive, lease grant)."),
     )
     p.add_argument("workload", choices=WORKLOADS, help="what to run")
     p.add_argument("--endpoints", default="127.0.0.1:2379",
@@ -40,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="range: l = linearizable (default), s = serializable")
     p.add_argument("--watchers", type=int, default=100, help="watch: watchers on the prefix (default 100)")
     p.add_argument("--streams", type=int, default=0, help="watch: streams carrying them (default: one each)")
-    p.add_argument("--lease-ttl", type=int, default=60, help="lease: TTL of the kept-alive leases (default 60)")
+    p.add_argument("--lease-ttl", type=int, default=60,
+                   help="lease: TTL of the kept-alive leases; lease-grant: TTL of each grant (default 60)")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout in seconds (default 10)")
     p.add_argument("--warmup", type=float, default=0.0, help="unrecorded warm-up seconds (default 0)")
     p.add_argument("--seed", type=int, default=1, help="key choice seed")

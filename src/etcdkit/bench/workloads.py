@@ -1,4 +1,4 @@
-"""Request workloads over the raw etcd v3 stubs: put, range, txn (compare-and-put), lease keep-alive.
+"""Request workloads over the raw etcd v3 stubs: put, range, txn (compare-and-put), lease keep-alive, lease grant.
 
 Contract: a workload is built from a ``BenchConfig`` and a ``ChannelPool``;
 ``setup()`` prepares server state (range: writes every key of the key space
@@ -6,7 +6,9 @@ once; lease: grants one lease and opens one keep-alive stream per client),
 ``op(client_id)`` performs exactly one request and raises on failure (a gRPC
 error, or a response that does not satisfy the request), ``counters()`` gives
 workload-specific counts since the last ``reset()`` (txn: succeeded/failed),
-``teardown()`` releases what ``setup()`` made (leases revoked, streams closed).
+``teardown()`` releases what ``setup()`` and the ops made (leases revoked,
+streams closed; lease-grant revokes every lease it granted, outside the
+measured phase).
 
 Keys are ``prefix`` + a zero-padded decimal index, exactly ``key_size`` bytes,
 drawn uniformly at random (seeded) from ``key_space`` indices.
@@ -25,8 +27,8 @@ from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.bench.config import BenchConfig
 from etcdkit.bench.driver import ChannelPool, read_message
 
-__all__ = ["KeyChooser", "LeaseKeepAliveWorkload", "PutWorkload", "RangeWorkload", "TxnWorkload", "Workload",
-           "make_key", "make_value", "request_workload"]
+__all__ = ["KeyChooser", "LeaseGrantWorkload", "LeaseKeepAliveWorkload", "PutWorkload", "RangeWorkload",
+           "TxnWorkload", "Workload", "make_key", "make_value", "request_workload"]
 
 # A mod_revision no store reaches: ``mod < _NEVER`` holds for every key, present or not.
 _NEVER = 2**62
@@ -214,6 +216,45 @@ class LeaseKeepAliveWorkload:
         self.lease_ids.clear()
 
 
+class LeaseGrantWorkload:
+    """``LeaseGrant(TTL=lease_ttl)`` with a server-chosen id; the leases are revoked at teardown."""
+
+    def __init__(self, cfg: BenchConfig, pool: ChannelPool) -> None:
+        self.cfg = cfg
+        self.stubs = [rpc_pb2_grpc.LeaseStub(ch) for ch in pool.channels]
+        self.granted: list[tuple[int, int]] = []  # (client id, lease id)
+
+    async def setup(self) -> None:
+        return None
+
+    def counters(self) -> dict[str, float]:
+        return {}
+
+    def reset(self) -> None:
+        return None
+
+    async def op(self, client_id: int) -> None:
+        stub = self.stubs[client_id % len(self.stubs)]
+        resp = await stub.LeaseGrant(rpc_pb2.LeaseGrantRequest(TTL=self.cfg.lease_ttl), timeout=self.cfg.timeout)
+        granted_ttl = resp.TTL
+        if resp.ID == 0 or resp.error or granted_ttl < self.cfg.lease_ttl:
+            raise UnexpectedResponse(f"grant answered ID {resp.ID} TTL {resp.TTL} error {resp.error!r}")
+        self.granted.append((client_id, resp.ID))
+
+    async def teardown(self) -> None:
+        sem = asyncio.Semaphore(64)
+
+        async def revoke(cid: int, lease_id: int) -> None:
+            async with sem:
+                with contextlib.suppress(grpc.aio.AioRpcError):  # best effort: the lease expires after its TTL
+                    await self.stubs[cid % len(self.stubs)].LeaseRevoke(
+                        rpc_pb2.LeaseRevokeRequest(ID=lease_id), timeout=self.cfg.timeout
+                    )
+
+        granted, self.granted = self.granted, []
+        await asyncio.gather(*(revoke(cid, lid) for cid, lid in granted))
+
+
 def request_workload(cfg: BenchConfig, pool: ChannelPool) -> Workload:
     """The request/response workload named by ``cfg.workload`` (not ``watch``: see ``fanout``)."""
     if cfg.workload == "put":
@@ -224,4 +265,6 @@ def request_workload(cfg: BenchConfig, pool: ChannelPool) -> Workload:
         return TxnWorkload(cfg, pool)
     if cfg.workload == "lease":
         return LeaseKeepAliveWorkload(cfg, pool)
+    if cfg.workload == "lease-grant":
+        return LeaseGrantWorkload(cfg, pool)
     raise ValueError(f"not a request workload: {cfg.workload}")

@@ -2,11 +2,16 @@
 
 Write path (one member): a servicer validates, then ``propose`` wraps the
 request in an ``InternalRequest`` with the next log index and parks a future.
-The committer task takes every pending entry, appends them to the WAL with
-one fdatasync (group commit, in an executor thread), then applies them in one
-LMDB write transaction on the loop thread, commits, hands each revision's
-events to the watch hub, and only then resolves the futures. Clustering will
-replace only the "append + fsync" step with Raft replication.
+When no batch is in flight, the proposal itself starts one: every pending
+entry is appended to the WAL with one fdatasync (group commit, on the storage
+thread: ``storage.iothread``); entries proposed meanwhile wait for the next
+batch, started as soon as this one is applied. The batch is applied
+in one LMDB write transaction on the loop thread (the
+request objects proposed are applied as they are; only WAL replay parses
+entries), records the batch's last index as applied in that same transaction,
+commits, hands each revision's events to the watch hub, and only then
+resolves the futures. Clustering will replace only the "append + fsync" step
+with Raft replication.
 
 Reads run on the loop thread against the latest committed LMDB state; with a
 single member every acknowledged write is applied before it is acknowledged,
@@ -16,8 +21,8 @@ so such reads are linearizable.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
+import functools
 import logging
 import random
 import struct
@@ -35,6 +40,7 @@ from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease import Lessor
 from etcdkit.server.mvcc import MVCCStore, WriteTxn
 from etcdkit.server.storage.backend import Backend
+from etcdkit.server.storage.iothread import IOThread
 from etcdkit.server.storage.wal import WAL, WALEntry
 from etcdkit.server.txn import kv as txnkv
 from etcdkit.server.txn import validate
@@ -47,6 +53,9 @@ _MASK64 = (1 << 64) - 1  # lease ids are int64 (etcd accepts negative ones); key
 InternalRequest = internal_pb2.InternalRequest
 _R = TypeVar("_R")
 MAX_PENDING_GAP = 5000
+# A log entry with what waits for it: the future of a live proposal (None on replay) and the
+# request object proposed (None on replay: parsed from the entry's bytes at apply).
+_Item = tuple[WALEntry, "asyncio.Future[Any] | None", "internal_pb2.InternalRequest | None"]
 
 
 class _LeaseView:
@@ -87,9 +96,10 @@ class EtcdServer:
         self.tokens = SimpleTokens(time.monotonic, ttl=config.auth_token_ttl)
         self.alarms: set[tuple[int, int]] = set()
         self._next_index = max(self.wal.last_index, self.store.applied_index)
-        self._pending: list[tuple[WALEntry, asyncio.Future[Any]]] = []
-        self._wakeup = asyncio.Event()
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="etcdkit-wal")
+        self._pending: list[_Item] = []
+        self._committing = False  # a batch is being appended or applied
+        self._started = False
+        self._io = IOThread("etcdkit-wal")  # WAL appends, checkpoints: one at a time, in order
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
         self._last_checkpoint = self.store.applied_index
@@ -119,11 +129,12 @@ class EtcdServer:
         unapplied = self.wal.take_unapplied(self.store.applied_index)
         if unapplied:
             log.info("replaying %d WAL entries", len(unapplied))
-            self._apply_batch([(e, None) for e in unapplied])
+            self._apply_batch([(e, None, None) for e in unapplied])
         self.lessor.promote(self.config.election_timeout_ms / 1000)
 
     async def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._committer(), name="etcdkit-committer"))
+        self._started = True
+        self._commit_next()
 
     def add_task(self, coro: Any, name: str) -> None:
         """Run a background task for the server's lifetime (cancelled on stop)."""
@@ -131,16 +142,17 @@ class EtcdServer:
 
     async def stop(self) -> None:
         self._stopped = True
+        self._started = False  # a batch in flight is failed, not applied, when its append returns
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-        for _, fut in self._pending:
+        for _, fut, _req in self._pending:
             if fut is not None and not fut.done():
                 fut.set_exception(EtcdServerError(errors.STOPPED))
         self._pending.clear()
-        self._executor.shutdown(wait=True)
+        self._io.shutdown()
         self.wal.close()
         self.backend.close()
 
@@ -317,18 +329,17 @@ class EtcdServer:
     async def compact(self, r: rpc_pb2.CompactionRequest) -> rpc_pb2.CompactionResponse:
         resp: rpc_pb2.CompactionResponse = await self.propose(InternalRequest(compaction=r))
         if r.physical:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self.backend.checkpoint)
+            await self._io.submit(self.backend.checkpoint)
         return self.fill(resp)
 
     async def lease_grant(self, r: rpc_pb2.LeaseGrantRequest) -> rpc_pb2.LeaseGrantResponse:
         if r.TTL > 9_000_000_000:
             raise EtcdServerError(errors.LEASE_TTL_TOO_LARGE)
         self._check_quota(16)
-        req = rpc_pb2.LeaseGrantRequest()
-        req.CopyFrom(r)
-        if req.ID == 0:
-            req.ID = self._new_lease_id()
-        resp: rpc_pb2.LeaseGrantResponse = await self.propose(InternalRequest(lease_grant=req))
+        req = InternalRequest(lease_grant=r)  # a copy: the caller's request stays as sent
+        if r.ID == 0:
+            req.lease_grant.ID = self._new_lease_id()
+        resp: rpc_pb2.LeaseGrantResponse = await self.propose(req)
         return self.fill(resp)
 
     async def lease_revoke(self, r: rpc_pb2.LeaseRevokeRequest) -> rpc_pb2.LeaseRevokeResponse:
@@ -370,44 +381,53 @@ class EtcdServer:
             self._next_index -= 1
             raise EtcdServerError(errors.REQUEST_TOO_LARGE)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending.append((WALEntry(self._next_index, self.raft_term, data), fut))
-        self._wakeup.set()
+        self._pending.append((WALEntry(self._next_index, self.raft_term, data), fut, req))
+        if not self._committing:
+            self._commit_next()
         return fut
 
     async def propose(self, req: internal_pb2.InternalRequest) -> Any:
-        """Append ``req`` to the log, wait until it is durable and applied; return its response."""
+        """Append ``req`` to the log, wait until it is durable and applied; return its response.
+
+        ``req`` itself (not a copy) is what gets applied: the caller must not change it
+        until this returns (every caller builds a fresh ``InternalRequest``)."""
         return await self._propose_nowait(req)
 
-    async def _committer(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            batch, self._pending = self._pending, []
-            if not batch:
-                continue
-            try:
-                await loop.run_in_executor(self._executor, self._append, [e for e, _ in batch])
-            except OSError as exc:  # the disk failed: nothing of this batch is acknowledged
-                log.error("WAL append failed: %s", exc)
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(EtcdServerError(errors.STOPPED))
-                continue
-            failpoints.hit("walAfterAppend")
-            try:
-                self._apply_batch(batch)
-            except Exception:
-                # A bug in apply: the batch's LMDB txn was aborted. Like etcd (which panics),
-                # stop taking writes rather than serve a state that may diverge from the log;
-                # the entries are in the WAL and are applied again on restart.
-                log.exception("apply failed; member stops accepting writes")
+    def _commit_next(self) -> None:
+        """Start the group commit of every pending entry (loop thread; one batch at a time)."""
+        if self._committing or not self._started or not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        self._committing = True
+        self._io.call(functools.partial(self._appended, batch), self._append, [item[0] for item in batch])
+
+    def _appended(self, batch: list[_Item], _result: object, exc: BaseException | None) -> None:
+        """The WAL append of ``batch`` returned (loop thread): apply it, answer, start the next."""
+        self._committing = False
+        if not self._started:  # stopping: durable but not applied; replayed at the next start
+            _fail(batch)
+            return
+        if exc is not None:  # the disk failed: nothing of this batch is acknowledged
+            log.error("WAL append failed: %s", exc)
+            _fail(batch)
+            if not isinstance(exc, OSError):  # not an I/O error: a bug; stop taking writes
                 self._stopped = True
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(EtcdServerError(errors.STOPPED))
                 return
-            self._maybe_checkpoint(loop)
+            self._commit_next()
+            return
+        failpoints.hit("walAfterAppend")
+        try:
+            self._apply_batch(batch)
+        except Exception:
+            # A bug in apply: the batch's LMDB txn was aborted. Like etcd (which panics),
+            # stop taking writes rather than serve a state that may diverge from the log;
+            # the entries are in the WAL and are applied again on restart.
+            log.exception("apply failed; member stops accepting writes")
+            self._stopped = True
+            _fail(batch)
+            return
+        self._maybe_checkpoint()
+        self._commit_next()
 
     def _append(self, entries: list[WALEntry]) -> None:
         start = time.perf_counter()
@@ -415,7 +435,7 @@ class EtcdServer:
         if self.on_wal_sync is not None:
             self.on_wal_sync(time.perf_counter() - start)
 
-    def _maybe_checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _maybe_checkpoint(self) -> None:
         applied = self.store.applied_index
         due = applied - self._last_checkpoint >= self.config.checkpoint_entries or (
             applied > self._last_checkpoint
@@ -434,16 +454,17 @@ class EtcdServer:
             self._last_checkpoint = applied
             self._last_checkpoint_time = time.monotonic()
 
-        loop.run_in_executor(self._executor, work).add_done_callback(done)
+        self._io.submit(work).add_done_callback(done)
 
     # -- apply -----------------------------------------------------------------
-    def _apply_batch(self, batch: Sequence[tuple[WALEntry, asyncio.Future[Any] | None]]) -> None:
+    def _apply_batch(self, batch: Sequence[_Item]) -> None:
         results: list[tuple[asyncio.Future[Any] | None, Any]] = []
         notifications: list[tuple[int, list[kv_pb2.Event]]] = []
         with self.backend.begin(write=True) as txn:
-            for entry, fut in batch:
-                req = InternalRequest()
-                req.ParseFromString(entry.data)
+            for entry, fut, req in batch:
+                if req is None:  # replay: only the bytes survived
+                    req = InternalRequest()
+                    req.ParseFromString(entry.data)
                 w = self.store.write(txn)
                 try:
                     result: Any = self._apply_one(txn, w, req)
@@ -452,8 +473,9 @@ class EtcdServer:
                 rev, events = w.end()
                 if events:
                     notifications.append((rev, events))
-                self.store.set_applied(txn, entry.index, entry.term)
                 results.append((fut, result))
+            last = batch[-1][0]
+            self.store.set_applied(txn, last.index, last.term)  # the whole batch, in its own txn
         self._size_in_use = self.backend.size_in_use()
         failpoints.hit("applyAfterCommit")
         if self.hub is not None:
@@ -552,6 +574,12 @@ class EtcdServer:
         # LMDB table handles belong to the old environment: rebuild what holds them.
         self.store = MVCCStore(self.backend)
         self.auth = AuthStore(self.backend)
+
+
+def _fail(batch: list[_Item]) -> None:
+    for _, fut, _req in batch:
+        if fut is not None and not fut.done():
+            fut.set_exception(EtcdServerError(errors.STOPPED))
 
 
 def _txn_is_delete_only(r: rpc_pb2.TxnRequest) -> bool:

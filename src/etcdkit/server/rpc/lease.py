@@ -7,6 +7,12 @@ mirrored from etcd's ``v3rpc/lease.go``: an unknown lease answers KeepAlive with
 ``TTL = 0`` and TimeToLive with ``TTL = -1`` (not errors), and a KeepAlive
 response's header is taken *before* the renew, so its revision never runs ahead
 of the point where the lease was known alive.
+
+KeepAlive answers are pre-encoded bytes (the handler is registered with an
+identity response serializer, see ``register``): the header's bytes are
+cached per store revision and each answer is that plus two varints, the same
+bytes ``LeaseKeepAliveResponse.SerializeToString`` gives. Renewals never touch
+the log or the disk.
 """
 
 from __future__ import annotations
@@ -21,7 +27,62 @@ from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease.kv import KVServer
 from etcdkit.server.rpc.util import mapped
 
-__all__ = ["LeaseServicer", "register"]
+__all__ = ["LeaseServicer", "encode_keepalive_response", "register"]
+
+_MASK64 = (1 << 64) - 1
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def encode_keepalive_response(header: bytes, lease_id: int, ttl: int) -> bytes:
+    """``LeaseKeepAliveResponse(header, ID, TTL)`` as protobuf bytes, given the
+    header's own serialized bytes (the header is always present, as the server
+    always sets it; fields in number order, zero ID/TTL omitted, negative int64
+    as 10-byte two's complement: what protobuf emits)."""
+    out = b"\x0a" + _varint(len(header)) + header
+    if lease_id:
+        out += b"\x10" + _varint(lease_id & _MASK64)
+    if ttl:
+        out += b"\x18" + _varint(ttl & _MASK64)
+    return out
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+class _RawKeepAliveRegistrar:
+    """Forwards the generated ``add_LeaseServicer_to_server`` registration, with
+    LeaseKeepAlive's response serializer replaced by the identity (it yields bytes)."""
+
+    def __init__(self, server: grpc.aio.Server) -> None:
+        self._server = server
+
+    @staticmethod
+    def _wrap(handlers: dict[str, Any]) -> dict[str, Any]:
+        out = dict(handlers)
+        ka = out.get("LeaseKeepAlive")
+        if ka is not None:
+            out["LeaseKeepAlive"] = ka._replace(response_serializer=_identity)
+        return out
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        # A generic handler's table is keyed by "/service/Method"; rebuild it from the method names.
+        self._server.add_generic_rpc_handlers(
+            [grpc.method_handlers_generic_handler(
+                gh.service_name(), self._wrap({k.rsplit("/", 1)[-1]: h for k, h in gh._method_handlers.items()}))
+             for gh in handlers]
+        )
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
+        self._server.add_registered_method_handlers(service, self._wrap(handlers))  # type: ignore[attr-defined]
 
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -38,7 +99,8 @@ def register(server: KVServer, grpc_server: grpc.aio.Server) -> None:
 
     hub = getattr(server, "hub", None)
     watches: Watches = HubWatches(hub) if hub is not None else PollingWatches(server)
-    rpc_pb2_grpc.add_LeaseServicer_to_server(LeaseServicer(server), grpc_server)
+    raw = _RawKeepAliveRegistrar(grpc_server)  # duck-types the two registration calls of grpc.aio.Server
+    rpc_pb2_grpc.add_LeaseServicer_to_server(LeaseServicer(server), raw)  # type: ignore[arg-type]
     v3lock_pb2_grpc.add_LockServicer_to_server(LockServicer(server, watches), grpc_server)
     v3election_pb2_grpc.add_ElectionServicer_to_server(ElectionServicer(server, watches), grpc_server)
 
@@ -48,6 +110,16 @@ class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
 
     def __init__(self, server: KVServer) -> None:
         self._server = server
+        self._header_rev = -1  # store revision the cached header bytes were taken at
+        self._header = b""
+
+    def _header_bytes(self) -> bytes:
+        """The serialized response header at the current revision (cached per revision)."""
+        rev = self._server.current_revision()
+        if rev != self._header_rev:
+            self._header = self._server.header(rev).SerializeToString()
+            self._header_rev = rev
+        return self._header
 
     @mapped
     async def LeaseGrant(self, request: rpc_pb2.LeaseGrantRequest, context: Ctx) -> rpc_pb2.LeaseGrantResponse:
@@ -70,18 +142,21 @@ class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
         context: Ctx,
     ) -> None:
         # read()/write() on the context: measurably cheaper per message in
-        # grpc.aio than an async-generator handler.
+        # grpc.aio than an async-generator handler; answers are pre-encoded bytes.
         lessor = self._server.lessor
+        eof = grpc.aio.EOF  # type: ignore[attr-defined]
+        read, write = context.read, context.write
         while True:
-            req = await context.read()
-            if req is grpc.aio.EOF:  # type: ignore[attr-defined]
+            req = await read()
+            if req is eof:
                 return
-            header = self._server.header()  # before the renew (see module docstring)
+            header = self._header_bytes()  # before the renew (see module docstring)
+            lease_id = req.ID
             try:
-                ttl = lessor.renew(req.ID)
+                ttl = lessor.renew(lease_id)
             except EtcdServerError:  # LEASE_NOT_FOUND: unknown or expired
                 ttl = 0
-            await context.write(rpc_pb2.LeaseKeepAliveResponse(header=header, ID=req.ID, TTL=ttl))
+            await write(encode_keepalive_response(header, lease_id, ttl))
 
     async def LeaseTimeToLive(
         self, request: rpc_pb2.LeaseTimeToLiveRequest, context: Ctx
