@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+from etcdkit.api.pb import rpc_pb2
 from etcdkit.server.rpc.lease import encode_keepalive_response
 
 _INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
@@ -54,14 +54,14 @@ class _Recorder:
 def test_keepalive_registered_with_identity_serializer_both_ways() -> None:
     from types import SimpleNamespace
 
-    from etcdkit.server.rpc.lease import LeaseServicer, _RawKeepAliveRegistrar
+    from etcdkit.server.rpc.lease import register
 
     rec = _Recorder()
-    rpc_pb2_grpc.add_LeaseServicer_to_server(LeaseServicer(None), _RawKeepAliveRegistrar(rec))  # type: ignore[arg-type]
+    register(SimpleNamespace(hub=None, current_revision=lambda: 1), rec)  # type: ignore[arg-type]
     ka = rec.registered["etcdserverpb.Lease"]["LeaseKeepAlive"]
     assert ka.response_serializer(b"raw") == b"raw"  # type: ignore[attr-defined]
     # the generic fallback resolves the full method path to the same handler kind
-    (gh,) = rec.generic
+    (gh,) = [g for g in rec.generic if g.service_name() == "etcdserverpb.Lease"]  # type: ignore[attr-defined]
     details = SimpleNamespace(method="/etcdserverpb.Lease/LeaseKeepAlive", invocation_metadata=())
     found = gh.service(details)  # type: ignore[attr-defined]
     assert found is not None and found.response_serializer(b"raw") == b"raw"

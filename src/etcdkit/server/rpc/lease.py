@@ -25,7 +25,7 @@ import grpc
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease.kv import KVServer
-from etcdkit.server.rpc.util import mapped
+from etcdkit.server.rpc.util import STREAM_UNMARSHAL_PREFIX, Malformed, add_servicer, mapped
 
 __all__ = ["LeaseServicer", "encode_keepalive_response", "register"]
 
@@ -58,33 +58,6 @@ def _identity(data: bytes) -> bytes:
     return data
 
 
-class _RawKeepAliveRegistrar:
-    """Forwards the generated ``add_LeaseServicer_to_server`` registration, with
-    LeaseKeepAlive's response serializer replaced by the identity (it yields bytes)."""
-
-    def __init__(self, server: grpc.aio.Server) -> None:
-        self._server = server
-
-    @staticmethod
-    def _wrap(handlers: dict[str, Any]) -> dict[str, Any]:
-        out = dict(handlers)
-        ka = out.get("LeaseKeepAlive")
-        if ka is not None:
-            out["LeaseKeepAlive"] = ka._replace(response_serializer=_identity)
-        return out
-
-    def add_generic_rpc_handlers(self, handlers: Any) -> None:
-        # A generic handler's table is keyed by "/service/Method"; rebuild it from the method names.
-        self._server.add_generic_rpc_handlers(
-            [grpc.method_handlers_generic_handler(
-                gh.service_name(), self._wrap({k.rsplit("/", 1)[-1]: h for k, h in gh._method_handlers.items()}))
-             for gh in handlers]
-        )
-
-    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
-        self._server.add_registered_method_handlers(service, self._wrap(handlers))  # type: ignore[attr-defined]
-
-
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
 
@@ -99,10 +72,12 @@ def register(server: KVServer, grpc_server: grpc.aio.Server) -> None:
 
     hub = getattr(server, "hub", None)
     watches: Watches = HubWatches(hub) if hub is not None else PollingWatches(server)
-    raw = _RawKeepAliveRegistrar(grpc_server)  # duck-types the two registration calls of grpc.aio.Server
-    rpc_pb2_grpc.add_LeaseServicer_to_server(LeaseServicer(server), raw)  # type: ignore[arg-type]
-    v3lock_pb2_grpc.add_LockServicer_to_server(LockServicer(server, watches), grpc_server)
-    v3election_pb2_grpc.add_ElectionServicer_to_server(ElectionServicer(server, watches), grpc_server)
+    # LeaseKeepAlive writes pre-encoded bytes: identity response serializer.
+    add_servicer(
+        rpc_pb2_grpc.add_LeaseServicer_to_server, LeaseServicer(server), grpc_server, {"LeaseKeepAlive": _identity}
+    )
+    add_servicer(v3lock_pb2_grpc.add_LockServicer_to_server, LockServicer(server, watches), grpc_server)
+    add_servicer(v3election_pb2_grpc.add_ElectionServicer_to_server, ElectionServicer(server, watches), grpc_server)
 
 
 class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
@@ -150,6 +125,8 @@ class LeaseServicer(rpc_pb2_grpc.LeaseServicer):
             req = await read()
             if req is eof:
                 return
+            if isinstance(req, Malformed):  # ends this stream only, as grpc-go's RecvMsg error does
+                await context.abort(grpc.StatusCode.INTERNAL, STREAM_UNMARSHAL_PREFIX + req.reason)
             header = self._header_bytes()  # before the renew (see module docstring)
             lease_id = req.ID
             try:

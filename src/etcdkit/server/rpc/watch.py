@@ -31,7 +31,7 @@ from google.protobuf.message import DecodeError
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.errors import EtcdServerError
-from etcdkit.server.rpc.util import Malformed
+from etcdkit.server.rpc.util import STREAM_UNMARSHAL_PREFIX, Malformed
 from etcdkit.server.watch import WatchHub, WatchStream
 from etcdkit.server.watch.encoder import ResponseEncoder
 
@@ -39,8 +39,6 @@ __all__ = ["GRPC_OVERHEAD_BYTES", "ServerInfo", "WatchServicer", "WatchSettings"
 
 GRPC_OVERHEAD_BYTES = 512 * 1024  # etcd's grpcOverheadBytes: fragment threshold = max_request_bytes + this
 DEFAULT_PROGRESS_INTERVAL = 600.0  # etcd: 10 minutes
-# grpc-go's wording when a message received on a stream does not unmarshal (etcd ends the stream with it).
-STREAM_UNMARSHAL_PREFIX = "grpc: failed to unmarshal the received message "
 
 
 class WatchSettings(Protocol):
