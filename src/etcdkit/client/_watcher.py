@@ -198,6 +198,9 @@ class WatchHub:
                 t.add_done_callback(self._side_tasks.discard)
             elif isinstance(a, Reconnect):
                 self._reconnect = a
+                # Report at once, not after the stream's tasks are drained: the watch's
+                # reconnect counter and the client's state must change together.
+                self._tr.report(False)
                 self._wake.set()
 
     def _create_req(self, a: SendCreate) -> rpc_pb2.WatchCreateRequest:
@@ -257,7 +260,6 @@ class WatchHub:
                 continue
             log.debug("watch stream on %s: reconnecting in %.2fs (%s)", endpoint, rc.delay, rc.reason)
             self._refresh_token = self._refresh_token or rc.refresh_auth
-            tr.report(False)
             if rc.rotate:
                 tr.picker.failed(endpoint, EtcdError(rc.reason))
             await asyncio.sleep(rc.delay)
