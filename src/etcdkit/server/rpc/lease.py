@@ -26,19 +26,10 @@ from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 from etcdkit.server.errors import EtcdServerError
 from etcdkit.server.lease.kv import KVServer
 from etcdkit.server.rpc.util import STREAM_UNMARSHAL_PREFIX, Malformed, add_servicer, mapped
+from etcdkit.server.watch.codec import varint  # protobuf varint, int64 two's complement
 
 __all__ = ["LeaseServicer", "encode_keepalive_response", "register"]
 
-_MASK64 = (1 << 64) - 1
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def encode_keepalive_response(header: bytes, lease_id: int, ttl: int) -> bytes:
@@ -46,11 +37,11 @@ def encode_keepalive_response(header: bytes, lease_id: int, ttl: int) -> bytes:
     header's own serialized bytes (the header is always present, as the server
     always sets it; fields in number order, zero ID/TTL omitted, negative int64
     as 10-byte two's complement: what protobuf emits)."""
-    out = b"\x0a" + _varint(len(header)) + header
+    out = b"\x0a" + varint(len(header)) + header
     if lease_id:
-        out += b"\x10" + _varint(lease_id & _MASK64)
+        out += b"\x10" + varint(lease_id)
     if ttl:
-        out += b"\x18" + _varint(ttl & _MASK64)
+        out += b"\x18" + varint(ttl)
     return out
 
 
