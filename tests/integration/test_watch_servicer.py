@@ -157,6 +157,12 @@ def test_generated_registration_sends_messages() -> None:
                 call.cancel()
         finally:
             await server.stop(None)
+        # The handler's cleanup may run a few loop turns after stop() returns (a cancelled
+        # async-generator handler is closed by asyncio's finalizer hook): wait, bounded.
+        for _ in range(500):
+            if hub.watcher_count == 0:
+                break
+            await asyncio.sleep(0.01)
         assert hub.watcher_count == 0
 
     asyncio.run(main())

@@ -182,16 +182,24 @@ class SyncWatch:
         task.add_done_callback(self._pumps.discard)
 
     async def _pump(self, q: queue.SimpleQueue[WatchBatch | BaseException | None]) -> None:
+        end: BaseException | None = None
         try:
             async for batch in self.aio:
                 q.put(batch)
         except asyncio.CancelledError:
-            q.put(ClientClosedError("client closed"))
+            self._finish(q, ClientClosedError("client closed"))
             raise
         except Exception as e:  # the watch's own error (compacted, client closed...)
-            q.put(e)
-        else:
-            q.put(None)
+            end = e
+        self._finish(q, end)
+
+    def _finish(self, q: queue.SimpleQueue[WatchBatch | BaseException | None], end: BaseException | None) -> None:
+        # Leave the client's pump set before the reader can see the end (the done
+        # callback alone would run only after the reader may have returned).
+        task = asyncio.current_task()
+        if task is not None:
+            self._pumps.discard(task)
+        q.put(end)
 
     @property
     def stats(self) -> WatchStats:
