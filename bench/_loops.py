@@ -58,6 +58,16 @@ class Tally:
     first_error: str = ""
     cpu_s: float = 0.0  # this process's CPU time (all threads) over the run; set on the merged tally
 
+    def failed(self, e: Exception) -> None:
+        """Count a call that raised ``e`` (the first error's repr is kept)."""
+        self.errors += 1
+        self.first_error = self.first_error or repr(e)
+
+    def succeeded(self, start_ns: int, end_ns: int) -> None:
+        """Count an acknowledged call and its latency."""
+        self.acked += 1
+        self.latencies.append(end_ns - start_ns)
+
     def merge(self, other: Tally) -> None:
         """Add ``other``'s counts and samples."""
         self.issued += other.issued
@@ -83,13 +93,11 @@ def run_threads(op: Callable[[int], object], concurrency: int, duration: float) 
             try:
                 op(i)
             except Exception as e:
-                t.errors += 1
-                t.first_error = t.first_error or repr(e)
+                t.failed(e)
                 now = time.perf_counter_ns()
             else:
                 end = time.perf_counter_ns()
-                t.acked += 1
-                t.latencies.append(end - now)
+                t.succeeded(now, end)
                 now = end
             i += 1
 
@@ -121,13 +129,11 @@ async def run_tasks(op: Callable[[int], Awaitable[object]], concurrency: int, du
             try:
                 await op(i)
             except Exception as e:
-                t.errors += 1
-                t.first_error = t.first_error or repr(e)
+                t.failed(e)
                 now = time.perf_counter_ns()
             else:
                 end = time.perf_counter_ns()
-                t.acked += 1
-                t.latencies.append(end - now)
+                t.succeeded(now, end)
                 now = end
             i += 1
 

@@ -83,16 +83,8 @@ class Workload(Protocol):
     async def teardown(self) -> None: ...
 
 
-class _KVBase:
-    def __init__(self, cfg: BenchConfig, pool: ChannelPool) -> None:
-        self.cfg = cfg
-        self.keys = KeyChooser(cfg)
-        self.value = make_value(cfg.val_size, cfg.seed)
-        self.stubs = [rpc_pb2_grpc.KVStub(ch) for ch in pool.channels]
-        self.timeout = cfg.timeout
-
-    def stub(self, client_id: int) -> rpc_pb2_grpc.KVAsyncStub:
-        return self.stubs[client_id % len(self.stubs)]
+class _NoHooks:
+    """The optional ``Workload`` hooks, doing nothing (override what a workload needs)."""
 
     async def setup(self) -> None:
         return None
@@ -105,6 +97,18 @@ class _KVBase:
 
     async def teardown(self) -> None:
         return None
+
+
+class _KVBase(_NoHooks):
+    def __init__(self, cfg: BenchConfig, pool: ChannelPool) -> None:
+        self.cfg = cfg
+        self.keys = KeyChooser(cfg)
+        self.value = make_value(cfg.val_size, cfg.seed)
+        self.stubs = [rpc_pb2_grpc.KVStub(ch) for ch in pool.channels]
+        self.timeout = cfg.timeout
+
+    def stub(self, client_id: int) -> rpc_pb2_grpc.KVAsyncStub:
+        return self.stubs[client_id % len(self.stubs)]
 
 
 class PutWorkload(_KVBase):
@@ -216,22 +220,13 @@ class LeaseKeepAliveWorkload:
         self.lease_ids.clear()
 
 
-class LeaseGrantWorkload:
+class LeaseGrantWorkload(_NoHooks):
     """``LeaseGrant(TTL=lease_ttl)`` with a server-chosen id; the leases are revoked at teardown."""
 
     def __init__(self, cfg: BenchConfig, pool: ChannelPool) -> None:
         self.cfg = cfg
         self.stubs = [rpc_pb2_grpc.LeaseStub(ch) for ch in pool.channels]
         self.granted: list[tuple[int, int]] = []  # (client id, lease id)
-
-    async def setup(self) -> None:
-        return None
-
-    def counters(self) -> dict[str, float]:
-        return {}
-
-    def reset(self) -> None:
-        return None
 
     async def op(self, client_id: int) -> None:
         stub = self.stubs[client_id % len(self.stubs)]
