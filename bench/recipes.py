@@ -55,6 +55,44 @@ async def ours_throughput(endpoint: str, clients: int, duration: float, name: st
     return {"ops": ops, "seconds": time.monotonic() - start, "violations": violations}
 
 
+def ours_sync_throughput(endpoint: str, clients: int, duration: float, name: str) -> dict[str, float]:
+    """The blocking ``Lock``, one thread and one ``Client`` per contender (python-etcd3's model)."""
+    import threading
+
+    from etcdkit.client import Client
+    from etcdkit.recipes import Lock, Session
+
+    guard = threading.Lock()
+    counts = {"holders": 0, "violations": 0, "ops": 0}
+    stop = time.monotonic() + duration
+
+    def worker() -> None:
+        n = 0
+        with Client(endpoints=[endpoint]) as c, Session(c, ttl=10) as s:
+            lock = Lock(s, name)
+            while time.monotonic() < stop:
+                if not lock.acquire(timeout=10):
+                    continue
+                with guard:
+                    counts["holders"] += 1
+                    counts["violations"] += counts["holders"] > 1
+                time.sleep(0)  # let any other "holder" run inside our critical section
+                with guard:
+                    counts["holders"] -= 1
+                lock.release()
+                n += 1
+        with guard:
+            counts["ops"] += n
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"ops": counts["ops"], "seconds": time.monotonic() - start, "violations": counts["violations"]}
+
+
 def ours_overrun(endpoint: str, name: str) -> dict[str, bool]:
     from etcdkit.client import Client
     from etcdkit.recipes import Lock, Session
@@ -95,6 +133,8 @@ async def cache_vs_get(endpoint: str, keys: int = 1000) -> dict[str, float]:
 def child(args: argparse.Namespace) -> None:
     if args.child == "throughput":
         out: object = asyncio.run(ours_throughput(args.endpoints, args.n, args.duration, args.name))
+    elif args.child == "sync-throughput":
+        out = ours_sync_throughput(args.endpoints, args.n, args.duration, args.name)
     elif args.child == "overrun":
         out = ours_overrun(args.endpoints, args.name)
     else:
@@ -129,6 +169,30 @@ def requests_per_op(before: dict[str, int], after: dict[str, int], ops: float) -
     return {k: round((after[k] - before.get(k, 0)) / ops, 2) for k in after if after[k] != before.get(k, 0)}
 
 
+def lock_row(n: int, runs: dict[str, list[dict[str, float]]], names: list[str]) -> str:
+    """One markdown row: pooled ops/s per side, pooled and per-round-median ratios to python-etcd3."""
+    import statistics
+
+    def rate(rs: list[dict[str, float]]) -> float:
+        return sum(r["ops"] for r in rs) / sum(r["seconds"] for r in rs)
+
+    base = runs[names[-1]]
+
+    def ratio(side: str) -> str:
+        per_round = [
+            (a["ops"] / a["seconds"]) / max(b["ops"] / b["seconds"], 1e-9)
+            for a, b in zip(runs[side], base, strict=True)
+        ]
+        return f"{rate(runs[side]) / max(rate(base), 1e-9):.2f}x / {statistics.median(per_round):.2f}x"
+
+    violations = ", ".join(f"{int(sum(r['violations'] for r in runs[k]))}" for k in names)
+    return (
+        f"| {n} | "
+        + " | ".join(f"{rate(runs[k]):,.0f}" for k in names)
+        + f" | {ratio(names[0])} | {ratio(names[1])} | {violations} |"
+    )
+
+
 def run_json(cmd: list[str]) -> dict[str, float]:
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True)
     result: dict[str, float] = json.loads(r.stdout.strip().splitlines()[-1])
@@ -147,6 +211,7 @@ def main() -> None:
     p.add_argument("--endpoints", default=None)
     p.add_argument("--duration", type=float, default=5.0)
     p.add_argument("--clients", default="1,8,32")
+    p.add_argument("--rounds", type=int, default=3, help="rounds per contention level, rotating who goes first")
     p.add_argument("--venv", default="/tmp/etcd3-venv")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, default=1, help=argparse.SUPPRESS)
@@ -165,51 +230,49 @@ def main() -> None:
     try:
         etcd3_py = ensure_venv(Path(args.venv))
         me = [sys.executable, str(Path(__file__).resolve())]
-        rows = []
+        sides = {
+            "etcdkit Lock (threads)": [*me, "--endpoints", endpoint, "--child", "sync-throughput"],
+            "etcdkit AsyncLock (tasks)": [*me, "--endpoints", endpoint, "--child", "throughput"],
+            "python-etcd3 (threads)": [str(etcd3_py), str(HERE / "_etcd3_lock.py"), "throughput", endpoint],
+        }
+        names = list(sides)
+        table = []
         for n in [int(x) for x in args.clients.split(",")]:
-            name = f"/bench-lock-{uuid.uuid4().hex}"
-            m0 = server_requests(endpoint)
-            ours = run_json(
-                [
-                    *me,
-                    "--endpoints",
-                    endpoint,
-                    "--child",
-                    "throughput",
-                    "--n",
-                    str(n),
-                    "--duration",
-                    str(args.duration),
-                    "--name",
-                    name,
-                ]
-            )
-            m1 = server_requests(endpoint)
-            theirs = run_json(
-                [
-                    str(etcd3_py),
-                    str(HERE / "_etcd3_lock.py"),
-                    "throughput",
-                    endpoint,
-                    str(n),
-                    str(args.duration),
-                    name + "-etcd3",
-                ]
-            )
-            m2 = server_requests(endpoint)
-            rows.append((n, ours, theirs))
-            print(
-                f"{n:>3} clients: etcdkit {ours['ops'] / ours['seconds']:8.1f}/s "
-                f"(violations {ours['violations']}), python-etcd3 {theirs['ops'] / theirs['seconds']:8.1f}/s "
-                f"(violations {theirs['violations']})",
-                flush=True,
-            )
-            if m0:
-                print(
-                    f"     requests per acquire+release: etcdkit {requests_per_op(m0, m1, max(ours['ops'], 1))}, "
-                    f"python-etcd3 {requests_per_op(m1, m2, max(theirs['ops'], 1))}",
-                    flush=True,
-                )
+            runs: dict[str, list[dict[str, float]]] = {k: [] for k in names}
+            reqs: dict[str, dict[str, float]] = {}
+            for r in range(args.rounds):
+                order = names[r % len(names) :] + names[: r % len(names)]  # rotate who goes first
+                for side in order:
+                    name = f"/bench-lock-{uuid.uuid4().hex}"
+                    cmd = sides[side]
+                    if side.startswith("python"):
+                        cmd = [*cmd, str(n), str(args.duration), name]
+                    else:
+                        cmd = [*cmd, "--n", str(n), "--duration", str(args.duration), "--name", name]
+                    m0 = server_requests(endpoint)
+                    out = run_json(cmd)
+                    m1 = server_requests(endpoint)
+                    runs[side].append(out)
+                    if m0:
+                        reqs[side] = requests_per_op(m0, m1, max(out["ops"], 1))
+                    print(
+                        f"{n:>3} clients round {r + 1}: {side:<26} {out['ops'] / out['seconds']:8.1f}/s "
+                        f"(violations {out['violations']:.0f})",
+                        flush=True,
+                    )
+            row = lock_row(n, runs, names)
+            table.append(row)
+            print(row, flush=True)
+            for side, q in reqs.items():
+                print(f"     requests per acquire+release, {side}: {q}", flush=True)
+        print(
+            "\n| contenders | "
+            + " | ".join(f"{k} ops/s" for k in names)
+            + " | Lock / python-etcd3 (pooled, per-round median) | AsyncLock / python-etcd3 | violations |"
+        )
+        print("|---:|" + "---:|" * len(names) + "---:|---:|---|")
+        for row in table:
+            print(row)
         over_ours = run_json([*me, "--endpoints", endpoint, "--child", "overrun", "--name", f"/ov-{uuid.uuid4().hex}"])
         over_theirs = run_json(
             [str(etcd3_py), str(HERE / "_etcd3_lock.py"), "overrun", endpoint, f"/ov-{uuid.uuid4().hex}"]

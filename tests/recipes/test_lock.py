@@ -17,7 +17,17 @@ import grpc
 import pytest
 
 from etcdkit.api.pb import v3lock_pb2, v3lock_pb2_grpc
-from etcdkit.client import AsyncClient, Client, GetResponse, KeyValue, PutResponse, ResponseHeader, TxnResponse
+from etcdkit.client import (
+    AsyncClient,
+    Client,
+    GetResponse,
+    KeyValue,
+    PutResponse,
+    ResponseHeader,
+    Txn,
+    TxnResponse,
+    UnavailableError,
+)
 from etcdkit.recipes import (
     AsyncLock,
     AsyncSession,
@@ -136,6 +146,32 @@ def test_idempotent_reacquire_after_ambiguous_failure(client: Client, prefix: by
         assert lock.fencing_token == resp.header.revision
         assert len(client.get(name + b"/", prefix=True).kvs) == 1
         lock.release()
+
+
+def test_blocking_lock_falls_back_to_the_retrying_path_after_an_ambiguous_enqueue(
+    client: Client, prefix: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blocking ``Lock`` runs its first enqueue txn in the calling thread; when that answer is
+    lost after the txn was applied, the async path retries the idempotent txn and finds the key."""
+    name = prefix + b"amb-sync"
+    with Session(client, ttl=5) as s:
+        lock = Lock(s, name)
+        real_txn = client.txn
+        applied: list[TxnResponse] = []
+
+        def lost_answer(txn: Txn, **kw: object) -> TxnResponse:
+            applied.append(real_txn(txn))  # reaches the server ...
+            raise UnavailableError("connection dropped before the answer")  # ... the answer does not
+
+        monkeypatch.setattr(client, "txn", lost_answer)
+        assert lock.acquire(timeout=5)
+        monkeypatch.undo()
+        assert len(applied) == 1 and applied[0].succeeded
+        assert lock.fencing_token == applied[0].header.revision  # the same key, found by the retry
+        assert [kv.key for kv in client.get(name + b"/", prefix=True).kvs] == [lock.key]
+        lock.release()
+        assert client.get(name + b"/", prefix=True).kvs == ()
+        assert not lock.held
 
 
 def test_interoperates_with_etcd_lock_service(client: Client, endpoint: str, prefix: bytes) -> None:

@@ -32,26 +32,26 @@ import time
 from types import TracebackType
 from typing import Self
 
-from etcdkit.client import DeadlineExceededError, Delete, EtcdError, UnavailableError
+from etcdkit.client import DeadlineExceededError, EtcdError, UnavailableError
 from etcdkit.recipes._queue import TurnTimeout, wait_turn
 from etcdkit.recipes.core.mutex import (
     Contender,
+    abandon_txn,
     campaign_outcome,
     contender_key,
     enqueue_txn,
-    if_still_mine,
     name_prefix,
 )
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.errors import LockNotAcquiredError, LockNotHeldError
 from etcdkit.recipes.session import AsyncSession
 
-__all__ = ["AsyncLock", "enqueue"]
+__all__ = ["AMBIGUOUS", "AsyncLock", "enqueue"]
 
 log = logging.getLogger("etcdkit.recipes.lock")
 
 # Errors after which a write may or may not have been applied: safe to retry the idempotent enqueue.
-_AMBIGUOUS = (DeadlineExceededError, UnavailableError)
+AMBIGUOUS = (DeadlineExceededError, UnavailableError)
 
 
 async def enqueue(session: AsyncSession, prefix: bytes, value: bytes, deadline: float | None) -> Contender:
@@ -62,7 +62,7 @@ async def enqueue(session: AsyncSession, prefix: bytes, value: bytes, deadline: 
         session.check()
         try:
             resp = await session.client.txn(enqueue_txn(prefix, key, value, session.lease))
-        except _AMBIGUOUS:
+        except AMBIGUOUS:
             if deadline is not None and time.monotonic() + delay >= deadline:
                 raise
             await asyncio.sleep(delay)
@@ -98,11 +98,19 @@ class AsyncLock:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             c = await enqueue(self.session, self.prefix, b"", deadline)
-        except _AMBIGUOUS:
+        except AMBIGUOUS:
             if deadline is None:
                 raise
             await self._give_up(0)  # the enqueue may have happened
             return False
+        return await self.queued(c, deadline)
+
+    async def queued(self, c: Contender, deadline: float | None) -> bool:
+        """Finish an acquire whose enqueue txn answered ``c``: wait for our turn, then hold.
+
+        For callers that ran the enqueue txn themselves (the blocking ``Lock`` runs it in the
+        calling thread); ``deadline`` is on ``time.monotonic()``. Same results as ``acquire``.
+        """
         rev = c.revision
         try:
             if not c.owns:
@@ -116,6 +124,17 @@ class AsyncLock:
         self._revision = rev
         return True
 
+    def took(self, c: Contender) -> None:
+        """Record that the enqueue txn answered ``c`` and ``c`` owns the lock (held from now on)."""
+        if not c.owns:
+            raise ValueError("contender does not own the lock")
+        self._revision = c.revision
+
+    def handed_back(self) -> int:
+        """Forget the holding without deleting anything; return the revision to delete (0: unknown)."""
+        rev, self._revision = self._revision, 0
+        return rev
+
     async def release(self) -> None:
         """Delete the lock key (a no-op if it is already gone).
 
@@ -123,8 +142,7 @@ class AsyncLock:
         (the cluster was unreachable): until then, or until the session ends, it holds
         later waiters back.
         """
-        rev, self._revision = self._revision, 0
-        await self._abandon(rev)
+        await self._abandon(self.handed_back())
 
     async def _give_up(self, rev: int) -> None:
         try:
@@ -133,10 +151,7 @@ class AsyncLock:
             log.warning("could not remove queued lock key %r (%s); release() or the session's end will", self.key, e)
 
     async def _abandon(self, rev: int) -> None:
-        if rev:
-            await self.session.client.txn(if_still_mine(self.key, rev, Delete(self.key)))
-        else:
-            await self.session.client.delete(self.key)
+        await self.session.client.txn(abandon_txn(self.key, rev))
 
     async def __aenter__(self) -> Self:
         if not await self.acquire(self.timeout):

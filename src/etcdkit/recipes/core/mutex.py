@@ -33,6 +33,7 @@ from etcdkit.recipes.errors import EmptyLockNameError
 __all__ = [
     "NEAR",
     "Contender",
+    "abandon_txn",
     "blockers",
     "campaign_outcome",
     "contender_key",
@@ -141,3 +142,10 @@ def campaign_outcome(key: bytes, value: bytes, resp: TxnResponse) -> Contender:
 def if_still_mine(key: bytes, revision: int, *ops: Put | Delete | Get) -> Txn:
     """Run ``ops`` only while ``key`` is still the one created at ``revision``."""
     return Txn().when(Compare.create_revision(key).eq(revision)).then(*ops)
+
+
+def abandon_txn(key: bytes, revision: int) -> Txn:
+    """Delete a contender's ``key``: only the one created at ``revision`` when it is known (non-zero)."""
+    if revision:
+        return if_still_mine(key, revision, Delete(key))
+    return Txn().then(Delete(key))

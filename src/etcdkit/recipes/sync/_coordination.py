@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import Self
 
 from etcdkit.client import Client, KeyValue
 from etcdkit.recipes._bridge import Bridge
+from etcdkit.recipes.core.mutex import abandon_txn, campaign_outcome, enqueue_txn
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import LockNotAcquiredError
-from etcdkit.recipes.lock import AsyncLock
+from etcdkit.recipes.lock import AMBIGUOUS, AsyncLock
 from etcdkit.recipes.session import AsyncSession
 
 __all__ = ["Election", "Lock", "Observation", "Session"]
@@ -101,10 +103,27 @@ class Lock:
         return self.aio.fencing_token
 
     def acquire(self, timeout: float | None = None) -> bool:
-        return self._bridge.run(self.aio.acquire(timeout))
+        """``AsyncLock.acquire``'s contract. The enqueue txn runs in the calling thread (blocking
+        transport, no loop hop), so an uncontended acquire costs one round trip; only a
+        contender that must wait, or whose first enqueue had an ambiguous outcome (the async
+        path retries the idempotent txn), continues on the client's loop."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        aio = self.aio
+        aio.session.check()
+        try:
+            resp = self.session.client.txn(enqueue_txn(aio.prefix, aio.key, b"", aio.session.lease))
+        except AMBIGUOUS:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            return self._bridge.run(aio.acquire(left))
+        c = campaign_outcome(aio.key, b"", resp)
+        if c.owns:
+            aio.took(c)
+            return True
+        return self._bridge.run(aio.queued(c, deadline))
 
     def release(self) -> None:
-        self._bridge.run(self.aio.release())
+        """``AsyncLock.release``'s contract; the delete runs in the calling thread."""
+        self.session.client.txn(abandon_txn(self.aio.key, self.aio.handed_back()))
 
     def __enter__(self) -> Self:
         if not self.acquire(self.aio.timeout):
