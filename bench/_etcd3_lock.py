@@ -41,13 +41,15 @@ def throughput(endpoint: str, clients: int, duration: float, name: str) -> None:
         c.close()
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.monotonic() - start
-    print(json.dumps({"ops": ops[0], "seconds": elapsed, "violations": violations[0]}))
+    print(
+        json.dumps({"ops": ops[0], "seconds": elapsed, "violations": violations[0], "cpu_s": time.process_time() - cpu})
+    )
 
 
 def overrun(endpoint: str, name: str) -> None:

@@ -50,9 +50,14 @@ async def ours_throughput(endpoint: str, clients: int, duration: float, name: st
                 await lock.release()
                 ops += 1
 
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(clients)))
-    return {"ops": ops, "seconds": time.monotonic() - start, "violations": violations}
+    return {
+        "ops": ops,
+        "seconds": time.monotonic() - start,
+        "violations": violations,
+        "cpu_s": time.process_time() - cpu,
+    }
 
 
 def ours_sync_throughput(endpoint: str, clients: int, duration: float, name: str) -> dict[str, float]:
@@ -85,12 +90,17 @@ def ours_sync_throughput(endpoint: str, clients: int, duration: float, name: str
             counts["ops"] += n
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return {"ops": counts["ops"], "seconds": time.monotonic() - start, "violations": counts["violations"]}
+    return {
+        "ops": counts["ops"],
+        "seconds": time.monotonic() - start,
+        "violations": counts["violations"],
+        "cpu_s": time.process_time() - cpu,
+    }
 
 
 def ours_overrun(endpoint: str, name: str) -> dict[str, bool]:
@@ -257,7 +267,8 @@ def main() -> None:
                         reqs[side] = requests_per_op(m0, m1, max(out["ops"], 1))
                     print(
                         f"{n:>3} clients round {r + 1}: {side:<26} {out['ops'] / out['seconds']:8.1f}/s "
-                        f"(violations {out['violations']:.0f})",
+                        f"(violations {out['violations']:.0f}, "
+                        f"client CPU {out['cpu_s'] / max(out['ops'], 1) * 1e6:,.0f} µs/op)",
                         flush=True,
                     )
             row = lock_row(n, runs, names)

@@ -62,3 +62,43 @@ def test_parse_targets() -> None:
         parse_targets("etcd,mysql")
     with pytest.raises(SystemExit):
         parse_targets(",")
+
+
+@pytest.mark.parametrize("flavor", ["floor-aio", "floor-sync"])
+def test_lease_floor_servers_answer_like_a_lease_service(flavor: str) -> None:
+    """The do-nothing Lease servers of ``bench/lease.py --grpc-floor`` serve the cells' RPCs."""
+    import grpc
+
+    from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+
+    lease = _load("lease")
+    with lease.floor_target(flavor) as target, grpc.insecure_channel(target.endpoint) as ch:
+        assert target.name == flavor and target.endpoint.startswith("127.0.0.1:")
+        stub = rpc_pb2_grpc.LeaseStub(ch)
+        a = stub.LeaseGrant(rpc_pb2.LeaseGrantRequest(TTL=60), timeout=10)
+        b = stub.LeaseGrant(rpc_pb2.LeaseGrantRequest(TTL=5), timeout=10)
+        assert (a.TTL, b.TTL) == (60, 5) and 0 < a.ID < b.ID
+        answers = list(stub.LeaseKeepAlive(iter([rpc_pb2.LeaseKeepAliveRequest(ID=b.ID)] * 3), timeout=10))
+        assert [(r.ID, r.TTL) for r in answers] == [(b.ID, 60)] * 3
+        assert stub.LeaseRevoke(rpc_pb2.LeaseRevokeRequest(ID=a.ID), timeout=10) == rpc_pb2.LeaseRevokeResponse()
+
+
+def test_lock_row_pools_rates_and_takes_the_median_round_ratio() -> None:
+    recipes = _load("recipes")
+    names = ["ours-sync", "ours-async", "python-etcd3"]
+    runs = {
+        "ours-sync": [
+            {"ops": 300, "seconds": 1.0, "violations": 0},
+            {"ops": 100, "seconds": 1.0, "violations": 0},
+            {"ops": 200, "seconds": 1.0, "violations": 0},
+        ],
+        "ours-async": [{"ops": 40, "seconds": 2.0, "violations": 1}] * 3,
+        "python-etcd3": [
+            {"ops": 100, "seconds": 1.0, "violations": 0},
+            {"ops": 100, "seconds": 1.0, "violations": 0},
+            {"ops": 100, "seconds": 1.0, "violations": 0},
+        ],
+    }
+    row = recipes.lock_row(8, runs, names)
+    # pooled: 600 ops / 3 s = 200/s vs 100/s; per-round ratios 3, 1, 2 -> median 2
+    assert row == "| 8 | 200 | 20 | 100 | 2.00x / 2.00x | 0.20x / 0.20x | 0, 3, 0 |"
