@@ -11,6 +11,7 @@ import threading
 import time
 
 import etcd3
+from _loops import timed_threads
 
 
 def throughput(endpoint: str, clients: int, duration: float, name: str) -> None:
@@ -40,16 +41,8 @@ def throughput(endpoint: str, clients: int, duration: float, name: str) -> None:
             ops[0] += n
         c.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start, cpu = time.monotonic(), time.process_time()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - start
-    print(
-        json.dumps({"ops": ops[0], "seconds": elapsed, "violations": violations[0], "cpu_s": time.process_time() - cpu})
-    )
+    elapsed, cpu_s = timed_threads(worker, clients)
+    print(json.dumps({"ops": ops[0], "seconds": elapsed, "violations": violations[0], "cpu_s": cpu_s}))
 
 
 def overrun(endpoint: str, name: str) -> None:

@@ -263,3 +263,15 @@ async def run_watch_tasks(
     with contextlib.suppress(TimeoutError):  # counted: end_seen is false, events < acked
         await asyncio.wait_for(task, END_TIMEOUT)
     return meter.summary(tally)
+
+
+def timed_threads(worker: Callable[[], None], count: int) -> tuple[float, float]:
+    """Run ``worker`` in ``count`` threads started together; return (wall seconds, this process's CPU
+    seconds) from the start until the last one ended (the lock benchmarks' sides share this)."""
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    start, cpu = time.monotonic(), time.process_time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - start, time.process_time() - cpu

@@ -30,8 +30,9 @@ def cells(duration: float) -> list[Cell]:
 
     def c(label: str, workload: str, clients: int, *, serializable: bool = False) -> Cell:
         conns = max(1, min(clients // 16, 8))
-        return Cell(label, dataclasses.replace(base, workload=workload, clients=clients, conns=conns,
-                                               serializable=serializable))
+        return Cell(
+            label, dataclasses.replace(base, workload=workload, clients=clients, conns=conns, serializable=serializable)
+        )
 
     return [
         c("put c=1", "put", 1),
@@ -57,9 +58,11 @@ def main(argv: list[str]) -> int:
     with started_targets(names) as targets:
         rows = run_cells(selected, targets, rounds)
     all_names = ["etcd", "etcdkit"]  # both columns always shown; a server not run is "pending"
-    settings = (f"{duration:g} s per cell per server per round, {rounds} rounds alternating; "
-                f"keys 32 B from a space of 1000, values 256 B; conns = clients/16 (1..8); "
-                f"servers: {', '.join(names)}.")
+    settings = (
+        f"{duration:g} s per cell per server per round, {rounds} rounds alternating; "
+        f"keys 32 B from a space of 1000, values 256 B; conns = clients/16 (1..8); "
+        f"servers: {', '.join(names)}."
+    )
     section = header("KV side by side (bench/kv.py)", settings) + "\n" + render_table(rows, all_names) + "\n"
     out = write_report(ROOT, a.name, section, a.append_docs)
     print(section)

@@ -64,6 +64,8 @@ def ours_sync_throughput(endpoint: str, clients: int, duration: float, name: str
     """The blocking ``Lock``, one thread and one ``Client`` per contender (python-etcd3's model)."""
     import threading
 
+    from _loops import timed_threads
+
     from etcdkit.client import Client
     from etcdkit.recipes import Lock, Session
 
@@ -89,18 +91,8 @@ def ours_sync_throughput(endpoint: str, clients: int, duration: float, name: str
         with guard:
             counts["ops"] += n
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start, cpu = time.monotonic(), time.process_time()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return {
-        "ops": counts["ops"],
-        "seconds": time.monotonic() - start,
-        "violations": counts["violations"],
-        "cpu_s": time.process_time() - cpu,
-    }
+    seconds, cpu_s = timed_threads(worker, clients)
+    return {"ops": counts["ops"], "seconds": seconds, "violations": counts["violations"], "cpu_s": cpu_s}
 
 
 def ours_overrun(endpoint: str, name: str) -> dict[str, bool]:

@@ -40,12 +40,18 @@ def cells(duration: float) -> list[Cell]:
     """Fan-out cells: 100 and 1,000 watchers, saturated and at 10k events/s."""
     out = []
     for n in (100, 1000):
-        common = {"workload": "watch", "watchers": n, "clients": 1, "conns": 4, "key_size": 32, "val_size": 256,
-                  "prefix": b"/bench-fanout/", "drain_timeout": 30.0}
-        out.append(Cell(f"fan-out 1x{n} saturated",
-                        BenchConfig(total=EVENTS_AT_SATURATION // n, **common)))  # type: ignore[arg-type]
-        out.append(Cell(f"fan-out 1x{n} @10k ev/s",
-                        BenchConfig(duration=duration, rate=10_000 / n, **common)))  # type: ignore[arg-type]
+        common = {
+            "workload": "watch",
+            "watchers": n,
+            "clients": 1,
+            "conns": 4,
+            "key_size": 32,
+            "val_size": 256,
+            "prefix": b"/bench-fanout/",
+            "drain_timeout": 30.0,
+        }
+        out.append(Cell(f"fan-out 1x{n} saturated", BenchConfig(total=EVENTS_AT_SATURATION // n, **common)))  # type: ignore[arg-type]
+        out.append(Cell(f"fan-out 1x{n} @10k ev/s", BenchConfig(duration=duration, rate=10_000 / n, **common)))  # type: ignore[arg-type]
     return out
 
 
@@ -128,14 +134,19 @@ def main(argv: list[str]) -> int:
     add_common_args(p, "watch")
     p.add_argument("--idle-watchers", type=int, default=10_000, help="idle watchers for the memory cell")
     p.add_argument("--idle-streams", type=int, default=100, help="streams carrying them")
-    p.add_argument("--grpc-floor", action="store_true",
-                   help="only measure a bare grpc.aio server's CPU per streamed message (no etcd/etcdkit)")
+    p.add_argument(
+        "--grpc-floor",
+        action="store_true",
+        help="only measure a bare grpc.aio server's CPU per streamed message (no etcd/etcdkit)",
+    )
     a = p.parse_args(argv)
     if a.grpc_floor:
         for rnd in range(a.rounds):
             per_msg, rate = grpc_floor()
-            print(f"grpc.aio floor round {rnd + 1}/{a.rounds}: {per_msg * 1e6:.1f} us server CPU per message, "
-                  f"{rate:,.0f} messages/s (100 streams, 4 connections, 350 B, 1 message per stream per tick)")
+            print(
+                f"grpc.aio floor round {rnd + 1}/{a.rounds}: {per_msg * 1e6:.1f} us server CPU per message, "
+                f"{rate:,.0f} messages/s (100 streams, 4 connections, 350 B, 1 message per stream per tick)"
+            )
         return 0
     names = parse_targets(a.targets)
     duration, rounds = (10.0, 3) if a.long else (a.duration, a.rounds)
@@ -154,13 +165,19 @@ def main(argv: list[str]) -> int:
             print(f"idle watchers {m.target}: {m.bytes_per_watcher:,.0f} B/watcher", file=sys.stderr)
         rows = run_cells(selected, targets, rounds)
     all_names = ["etcd", "etcdkit"]
-    settings = (f"saturated cells: 1 writer, {EVENTS_AT_SATURATION:,} events per run; paced cells: {duration:g} s; "
-                f"{rounds} rounds alternating; one stream per watcher over 4 connections; 32 B keys, 256 B values "
-                f"(first 8 bytes: send timestamp); servers: {', '.join(names)}. Rate = events delivered/s, "
-                f"latency = delivery latency, CPU = server CPU per delivered event.")
-    section = (header("Watch side by side (bench/watch.py)", settings) + "\n" + render_table(rows, all_names)
-               + f"\n\nMemory per idle watcher ({a.idle_watchers:,} watchers on {a.idle_streams} streams, "
-               "RSS delta; includes the streams' own cost):\n\n" + render_memory_table(mem, all_names) + "\n")
+    settings = (
+        f"saturated cells: 1 writer, {EVENTS_AT_SATURATION:,} events per run; paced cells: {duration:g} s; "
+        f"{rounds} rounds alternating; one stream per watcher over 4 connections; 32 B keys, 256 B values "
+        f"(first 8 bytes: send timestamp); servers: {', '.join(names)}. Rate = events delivered/s, "
+        f"latency = delivery latency, CPU = server CPU per delivered event."
+    )
+    section = (
+        header("Watch side by side (bench/watch.py)", settings)
+        + "\n"
+        + render_table(rows, all_names)
+        + f"\n\nMemory per idle watcher ({a.idle_watchers:,} watchers on {a.idle_streams} streams, "
+        "RSS delta; includes the streams' own cost):\n\n" + render_memory_table(mem, all_names) + "\n"
+    )
     out = write_report(ROOT, a.name, section, a.append_docs)
     print(section)
     print(f"written to {out}", file=sys.stderr)
