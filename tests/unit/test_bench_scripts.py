@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -65,13 +66,18 @@ def test_parse_targets() -> None:
 
 
 @pytest.mark.parametrize("flavor", ["floor-aio", "floor-sync"])
-def test_lease_floor_servers_answer_like_a_lease_service(flavor: str) -> None:
+def test_lease_floor_servers_answer_like_a_lease_service(flavor: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The do-nothing Lease servers of ``bench/lease.py --grpc-floor`` serve the cells' RPCs."""
+    import importlib
+
     import grpc
 
     from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 
-    lease = _load("lease")
+    # Imported by its own name, as when the script runs: the spawned server process imports it again.
+    monkeypatch.syspath_prepend(str(BENCH))
+    monkeypatch.delitem(sys.modules, "lease", raising=False)
+    lease = importlib.import_module("lease")
     with lease.floor_target(flavor) as target, grpc.insecure_channel(target.endpoint) as ch:
         assert target.name == flavor and target.endpoint.startswith("127.0.0.1:")
         stub = rpc_pb2_grpc.LeaseStub(ch)

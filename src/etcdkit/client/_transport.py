@@ -29,7 +29,7 @@ import grpc
 import grpc.aio
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
-from etcdkit.client._fork import check_aio_usable
+from etcdkit.client._fork import channel_closed, channel_opened, check_aio_usable
 from etcdkit.client._protocol.connection import ConnectionState, ConnectionTracker
 from etcdkit.client._protocol.endpoints import EndpointPicker, RevisionFloor
 from etcdkit.client.config import ClientConfig
@@ -131,6 +131,7 @@ class Transport:
         stubs, self._stubs = self._stubs, {}
         for s in stubs.values():
             await s.channel.close(None)
+            channel_closed()
 
     # --- state -------------------------------------------------------------------
 
@@ -147,6 +148,7 @@ class Transport:
         if self._stubs.get(endpoint) is failing:
             del self._stubs[endpoint]
             await failing.channel.close(None)
+            channel_closed()
         return self.stubs(endpoint)
 
     def stubs(self, endpoint: str) -> Stubs:
@@ -155,6 +157,7 @@ class Transport:
         if s is None:
             check_aio_usable()  # a child forked while grpc.aio was live: fail now, not hang
             s = Stubs(self._make_channel(endpoint))
+            channel_opened()
             self._stubs[endpoint] = s
         return s
 
