@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -137,6 +138,29 @@ def parse_config(argv: list[str]) -> ServerConfig:
     )
 
 
+GC_GEN0_THRESHOLD = 5000  # CPython's default is 700
+
+
+def tune_gc() -> None:
+    """Set the cyclic garbage collector up for a long-running server process.
+
+    Moves everything alive now (modules, the gRPC and protobuf machinery, the
+    member's own state) out of the collector's reach (``gc.freeze()``), and
+    raises the first generation's threshold from 700 to ``GC_GEN0_THRESHOLD``
+    allocations, so full collections over a heap holding many watch streams run
+    several times less often. Measured with ``bench/watch.py``'s saturated
+    fan-out, alternating servers with and without it: more events/s and less
+    server CPU per event (12 % and 13 % at 1,000 watchers with this threshold),
+    grants and keep-alives unchanged within noise; see docs/benchmarks.md.
+    Process-wide, so ``etcdkit serve`` calls it and the embedded server leaves the
+    application's collector alone (an embedding application may call it).
+    """
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
 async def serve(config: ServerConfig) -> None:
     """Run a member until SIGTERM/SIGINT."""
     from etcdkit.server.compactor import start_auto_compaction
@@ -146,6 +170,7 @@ async def serve(config: ServerConfig) -> None:
     await member.start()
     assert member.server is not None
     start_auto_compaction(member.server)
+    tune_gc()
     addrs = ", ".join(f"{h}:{p}" for h, p in member.client_addresses)
     logging.getLogger("etcdkit.server").info(
         "etcdkit member %s (%x) serving clients on %s, data in %s",
