@@ -29,11 +29,12 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import multiprocessing as mp
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+
+from _spawn import spawned_server
 
 from etcdkit.bench.compare import Cell, Target, render_table, run_cells
 from etcdkit.bench.config import BenchConfig
@@ -133,17 +134,8 @@ def _floor_server(port_q: Any, flavor: str) -> None:
 @contextlib.contextmanager
 def floor_target(flavor: str) -> Iterator[Target]:
     """A do-nothing Lease server (``FLOORS``) as a benchmark target; killed (by PID) on exit."""
-    ctx = mp.get_context("spawn")
-    port_q = ctx.Queue()
-    proc = ctx.Process(target=_floor_server, args=(port_q, flavor), daemon=True)
-    proc.start()
-    try:
-        port = port_q.get(timeout=30)
-        assert proc.pid is not None
-        yield Target(flavor, f"127.0.0.1:{port}", proc.pid)
-    finally:
-        proc.kill()
-        proc.join(10)
+    with spawned_server(_floor_server, flavor) as (port, pid):
+        yield Target(flavor, f"127.0.0.1:{port}", pid)
 
 
 def main(argv: list[str]) -> int:

@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _spawn import spawned_server
+
 from etcdkit.bench.compare import Cell, measure_idle_memory, render_memory_table, render_table, run_cells
 from etcdkit.bench.config import BenchConfig
 from etcdkit.bench.procstat import cpu_seconds
@@ -94,13 +96,8 @@ def grpc_floor(streams: int = 100, conns: int = 4, ticks: int = 300, size: int =
     """Server CPU seconds per message and messages/s of the bare grpc.aio fan-out (see module doc)."""
     import grpc.aio
 
-    ctx = mp.get_context("spawn")
-    port_q, go = ctx.Queue(), ctx.Event()
-    proc = ctx.Process(target=_floor_server, args=(port_q, go, ticks, size), daemon=True)
-    proc.start()
-    try:
-        port = port_q.get(timeout=30)
-        assert proc.pid is not None
+    go = mp.get_context("spawn").Event()
+    with spawned_server(_floor_server, go, ticks, size) as (port, pid):
 
         async def client() -> tuple[int, float, float]:  # channels as Any: grpc-stubs types the sync API
             chans: list[Any] = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _ in range(conns)]
@@ -108,25 +105,22 @@ def grpc_floor(streams: int = 100, conns: int = 4, ticks: int = 300, size: int =
                 calls = [chans[i % conns].stream_stream("/floor.S/M")() for i in range(streams)]
                 for ch in chans:
                     await ch.channel_ready()
-                cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()  # type: ignore[arg-type]
+                cpu0, t0 = cpu_seconds(pid), time.monotonic()
                 go.set()
 
                 async def drain(call: Any) -> int:
                     return sum([1 async for _ in call])
 
                 n = sum(await asyncio.gather(*(drain(c) for c in calls)))
-                return n, cpu_seconds(proc.pid) - cpu0, time.monotonic() - t0  # type: ignore[arg-type]
+                return n, cpu_seconds(pid) - cpu0, time.monotonic() - t0
             finally:
                 for ch in chans:
                     await ch.close()
 
         n, cpu, wall = asyncio.run(client())
-        if n != streams * ticks:
-            raise RuntimeError(f"grpc floor: {n} messages, expected {streams * ticks}")
-        return cpu / n, n / wall
-    finally:
-        proc.kill()
-        proc.join(10)
+    if n != streams * ticks:
+        raise RuntimeError(f"grpc floor: {n} messages, expected {streams * ticks}")
+    return cpu / n, n / wall
 
 
 def main(argv: list[str]) -> int:
