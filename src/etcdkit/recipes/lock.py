@@ -103,9 +103,9 @@ class AsyncLock:
                 raise
             await self._give_up(0)  # the enqueue may have happened
             return False
-        return await self.queued(c, deadline)
+        return await self._queued(c, deadline)
 
-    async def queued(self, c: Contender, deadline: float | None) -> bool:
+    async def _queued(self, c: Contender, deadline: float | None) -> bool:
         """Finish an acquire whose enqueue txn answered ``c``: wait for our turn, then hold.
 
         For callers that ran the enqueue txn themselves (the blocking ``Lock`` runs it in the
@@ -124,13 +124,13 @@ class AsyncLock:
         self._revision = rev
         return True
 
-    def took(self, c: Contender) -> None:
+    def _took(self, c: Contender) -> None:
         """Record that the enqueue txn answered ``c`` and ``c`` owns the lock (held from now on)."""
         if not c.owns:
             raise ValueError("contender does not own the lock")
         self._revision = c.revision
 
-    def handed_back(self) -> int:
+    def _handed_back(self) -> int:
         """Forget the holding without deleting anything; return the revision to delete (0: unknown)."""
         rev, self._revision = self._revision, 0
         return rev
@@ -142,7 +142,7 @@ class AsyncLock:
         (the cluster was unreachable): until then, or until the session ends, it holds
         later waiters back.
         """
-        await self._abandon(self.handed_back())
+        await self._abandon(self._handed_back())
 
     async def _give_up(self, rev: int) -> None:
         try:

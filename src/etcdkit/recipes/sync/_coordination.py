@@ -117,13 +117,13 @@ class Lock:
             return self._bridge.run(aio.acquire(left))
         c = campaign_outcome(aio.key, b"", resp)
         if c.owns:
-            aio.took(c)
+            aio._took(c)
             return True
-        return self._bridge.run(aio.queued(c, deadline))
+        return self._bridge.run(aio._queued(c, deadline))
 
     def release(self) -> None:
         """``AsyncLock.release``'s contract; the delete runs in the calling thread."""
-        self.session.client.txn(abandon_txn(self.aio.key, self.aio.handed_back()))
+        self.session.client.txn(abandon_txn(self.aio.key, self.aio._handed_back()))
 
     def __enter__(self) -> Self:
         if not self.acquire(self.aio.timeout):
