@@ -30,7 +30,7 @@ import threading
 
 from etcdkit.client.exceptions import ForkUnsafeError
 
-__all__ = ["SHUTDOWN_GRACE", "aio_usable", "channel_closed", "channel_opened", "check_aio_usable"]
+__all__ = ["SHUTDOWN_GRACE", "channel_closed", "channel_opened", "check_aio_usable"]
 
 SHUTDOWN_GRACE = 0.25  # seconds a stopping grpc.aio poller thread gets to end before fork()
 
@@ -63,10 +63,6 @@ def _grpc_aio_poller() -> threading.Thread | None:
     return None
 
 
-def _grpc_aio_poller_running() -> bool:
-    return _grpc_aio_poller() is not None
-
-
 def _before_fork() -> None:
     global _aio_live_at_fork
     poller = _grpc_aio_poller()
@@ -84,11 +80,6 @@ def _after_fork_in_parent() -> None:
 def _after_fork_in_child() -> None:
     global _aio_inherited
     _aio_inherited = _aio_inherited or _aio_live_at_fork
-
-
-def aio_usable() -> bool:
-    """False in a process forked while grpc.aio channels were open (in it or in an ancestor)."""
-    return not _aio_inherited
 
 
 def check_aio_usable() -> None:
