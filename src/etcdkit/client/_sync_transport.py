@@ -80,13 +80,15 @@ class _Service:
 class _SyncStubs:
     """Blocking stubs of one channel, and the channel's connectivity as gRPC reports it."""
 
-    def __init__(self, channel: grpc.Channel) -> None:
+    def __init__(self, channel: grpc.Channel, endpoint: str = "") -> None:
         self.channel = channel
+        self.endpoint = endpoint
         self.kv = _Service(rpc_pb2_grpc.KVStub(channel))
         self.lease = _Service(rpc_pb2_grpc.LeaseStub(channel))
         self.cluster = _Service(rpc_pb2_grpc.ClusterStub(channel))
         self.maintenance = _Service(rpc_pb2_grpc.MaintenanceStub(channel))
         self.auth = _Service(rpc_pb2_grpc.AuthStub(channel))
+        self.watch_stream = rpc_pb2_grpc.WatchStub(channel)  # raw: streams are read by their caller
         # True while calls on this channel work: no connectivity check needed then.
         self.known_ready = False
 
@@ -121,7 +123,7 @@ class SyncTransport(Transport):
                     ch = grpc.insecure_channel(endpoint, options=options)
                 else:
                     ch = grpc.secure_channel(endpoint, creds, options=options)
-                s = self._sync_stubs[endpoint] = _SyncStubs(ch)
+                s = self._sync_stubs[endpoint] = _SyncStubs(ch, endpoint)
             return s
 
     async def wait_ready(self, endpoint: str, timeout: float) -> Stubs:

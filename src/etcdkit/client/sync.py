@@ -48,6 +48,7 @@ from etcdkit.client._kv import KVMixin
 from etcdkit.client._lease import LeaseKeeper, LeaseMixin
 from etcdkit.client._protocol.connection import ConnectionState
 from etcdkit.client._protocol.watch_core import WatchStats
+from etcdkit.client._sync_stream import DeletionWatch
 from etcdkit.client._sync_transport import SyncTransport, drive
 from etcdkit.client._watcher import Watch
 from etcdkit.client.aio import AsyncClient
@@ -105,6 +106,7 @@ class _SyncView(KVMixin, LeaseMixin, AdminMixin):
 
     def __init__(self, transport: SyncTransport, ns: Namespace) -> None:
         self._transport = transport
+        self._sync_transport = transport  # the same, with its own type
         self._ns = ns
 
 
@@ -295,6 +297,11 @@ class Client:
 
     def remove_state_listener(self, listener: Callable[[ConnectionState], None]) -> None:
         self.aio.remove_state_listener(listener)
+
+    def _deletion_watch(self, key: bytes, *, prefix: bool, life: float) -> DeletionWatch:
+        """Package-private (the blocking recipes): deletions of ``key`` (or the prefix), read in the
+        calling thread; see ``client._sync_stream``."""
+        return DeletionWatch.open(self._view._sync_transport, self._view._ns, key, prefix=prefix, life=life)
 
     def watch(self, key: bytes, **kwargs: Any) -> SyncWatch:
         """Same arguments as ``AsyncClient.watch``."""

@@ -37,7 +37,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import NoReturn, Protocol
 
 from etcdkit.client import (
     AsyncClient,
@@ -58,7 +60,16 @@ from etcdkit.recipes.session import AsyncSession
 
 log = logging.getLogger("etcdkit.recipes")
 
-__all__ = ["TurnTimeout", "closing", "stop_tasks", "wait_turn"]
+__all__ = [
+    "AsyncTurnIO",
+    "DeletionFeed",
+    "TurnIO",
+    "TurnTimeout",
+    "closing",
+    "stop_tasks",
+    "wait_turn",
+    "wait_turn_with",
+]
 
 
 async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
@@ -95,6 +106,43 @@ class TurnTimeout(Exception):
 _TRANSIENT = (DeadlineExceededError, UnavailableError, WatchCompactedError)
 
 
+class DeletionFeed(Protocol):
+    """Deletions reported by a watch that exists (it was created before the blockers were read)."""
+
+    async def until(self, gone: Callable[[list[bytes]], bool], deadline: float | None) -> None:
+        """Pass the keys each response deleted to ``gone`` until it returns True.
+
+        Raises ``TurnTimeout`` at ``deadline``, ``SessionLostError`` once the session is lost,
+        whatever ``gone`` raises, and the watch's errors (transient ones: ``_TRANSIENT``).
+        """
+        ...
+
+
+class TurnIO(Protocol):
+    """The I/O of one contender's wait: the algorithm (``wait_turn_with``) is the same for the
+    asyncio recipes (``AsyncTurnIO``) and the blocking ones (``recipes.sync._turn``, whose
+    methods never suspend: the coroutine runs to its end in the caller's thread)."""
+
+    key: bytes
+
+    def check(self) -> None:
+        """Raise ``SessionLostError`` / ``SessionClosedError`` when the session is gone."""
+        ...
+
+    async def blockers(self) -> list[KeyValue]:
+        """The keys created before ours, newest first, at most ``NEAR + 1``; checks ours still exists
+        (``_vanished`` otherwise)."""
+        ...
+
+    def deletions(self, key: bytes, *, prefix: bool) -> AbstractAsyncContextManager[DeletionFeed]:
+        """A deletions-only watch on ``key`` (or the prefix) from now, closed when the block ends."""
+        ...
+
+    async def pause(self, delay: float) -> None:
+        """Back off ``delay`` seconds before retrying (may end early when the session is lost)."""
+        ...
+
+
 async def wait_turn(
     client: AsyncClient,
     session: AsyncSession,
@@ -112,108 +160,117 @@ async def wait_turn(
     Raises ``TurnTimeout`` at ``deadline``, ``SessionLostError`` when the session is lost and
     ``LockNotHeldError`` when ``key`` vanished otherwise (deleted by someone else).
     """
+    await wait_turn_with(AsyncTurnIO(client, session, prefix, key, revision), prefix, deadline, earlier)
+
+
+async def wait_turn_with(io: TurnIO, prefix: bytes, deadline: float | None, earlier: Sequence[KeyValue] | None) -> None:
+    """``wait_turn``'s algorithm over ``io`` (same contract)."""
     delay = 0.05
     known = list(earlier) if earlier is not None else None
     while True:
         try:
             if known is None:
-                known = await _blockers(client, session, prefix, key, revision)
+                known = await io.blockers()
             if not known:
                 return
             if len(known) <= NEAR:
-                known = await _wait_all(client, session, prefix, key, revision, deadline)
+                known = await _wait_all(io, prefix, deadline)
             else:
-                known = await _wait_newest(client, session, prefix, key, revision, known[0], deadline)
+                known = await _wait_newest(io, known[0], deadline)
         except _TRANSIENT:
             if deadline is not None and time.monotonic() + delay >= deadline:
                 raise TurnTimeout() from None
-            await asyncio.sleep(delay)
+            await io.pause(delay)
             delay = min(delay * 2, 1.0)
             known = None
 
 
-async def _blockers(
-    client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int
-) -> list[KeyValue]:
-    """Read the keys created before ours (newest first, at most ``NEAR + 1``), checking ours is still there."""
-    session.check()
-    both = await client.txn(Txn().then(blockers(prefix, revision), Get(key, keys_only=True)))
-    earlier, mine = both.responses
-    assert isinstance(earlier, GetResponse) and isinstance(mine, GetResponse)
-    if not mine.kvs or mine.kvs[0].create_revision != revision:
-        _vanished(session, key)
-    return list(earlier.kvs)
-
-
-async def _wait_all(
-    client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int, deadline: float | None
-) -> list[KeyValue]:
+async def _wait_all(io: TurnIO, prefix: bytes, deadline: float | None) -> list[KeyValue]:
     """Watch the whole prefix, read the blockers, strike each off as it is deleted; [] when none is left.
 
     (Returns the blockers read, without waiting, should they not all fit the listing: the set only
     shrinks, so that cannot happen after a complete list of at most ``NEAR``.)
     """
-    async with closing(await client.watch(prefix, prefix=True, no_put=True)) as watch:
-        left = await _blockers(client, session, prefix, key, revision)
+    async with io.deletions(prefix, prefix=True) as feed:
+        left = await io.blockers()
         if len(left) > NEAR:
             return left
-        if left:
-            await _until_gone(watch, {kv.key for kv in left}, key, session, deadline)
+        waiting = {kv.key for kv in left}
+        if waiting:
+
+            def gone(keys: list[bytes]) -> bool:
+                for k in keys:
+                    if k == io.key:
+                        _vanished(io)
+                    waiting.discard(k)
+                return not waiting
+
+            await feed.until(gone, deadline)
         return []
 
 
-async def _wait_newest(
-    client: AsyncClient,
-    session: AsyncSession,
-    prefix: bytes,
-    key: bytes,
-    revision: int,
-    newest: KeyValue,
-    deadline: float | None,
-) -> list[KeyValue] | None:
+async def _wait_newest(io: TurnIO, newest: KeyValue, deadline: float | None) -> list[KeyValue] | None:
     """Wait for ``newest`` (a blocker) to go; return the blockers left, or None once it went (read again)."""
-    async with closing(await client.watch(newest.key, no_put=True)) as watch:
-        left = await _blockers(client, session, prefix, key, revision)
+    async with io.deletions(newest.key, prefix=False) as feed:
+        left = await io.blockers()
         if not left or left[0].key != newest.key or left[0].create_revision != newest.create_revision:
             return left  # it went before the watch started: the read shows who is left
-        await _until_deleted(watch, session, deadline)
+        await feed.until(bool, deadline)  # the first deletion of that one key
     return None
 
 
-def _vanished(session: AsyncSession, key: bytes) -> None:
-    session.check()  # SessionLostError when the lease is gone
-    raise LockNotHeldError(f"key {key!r} vanished while waiting")
+def _vanished(io: TurnIO) -> NoReturn:
+    io.check()  # SessionLostError when the lease is gone
+    raise LockNotHeldError(f"key {io.key!r} vanished while waiting")
 
 
-async def _until_gone(
-    watch: Watch, waiting: set[bytes], key: bytes, session: AsyncSession, deadline: float | None
-) -> None:
-    """Strike keys off ``waiting`` as ``watch`` (on the prefix) reports their deletion, until none is left."""
+class AsyncTurnIO:
+    """``TurnIO`` on an ``AsyncClient`` (the asyncio recipes)."""
 
-    async def strike() -> None:
-        async for batch in watch:
-            for e in batch.events:
-                if e.type is EventType.DELETE:
-                    if e.kv.key == key:
-                        _vanished(session, key)
-                    waiting.discard(e.kv.key)
-            if not waiting:
-                return
-        raise WatchError("lock watch ended")  # cannot happen: only our caller closes it
+    def __init__(self, client: AsyncClient, session: AsyncSession, prefix: bytes, key: bytes, revision: int) -> None:
+        self.client = client
+        self.session = session
+        self.prefix = prefix
+        self.key = key
+        self.revision = revision
 
-    await _race(strike(), session, deadline)
+    def check(self) -> None:
+        self.session.check()
+
+    async def blockers(self) -> list[KeyValue]:
+        self.session.check()
+        txn = Txn().then(blockers(self.prefix, self.revision), Get(self.key, keys_only=True))
+        earlier, mine = (await self.client.txn(txn)).responses
+        assert isinstance(earlier, GetResponse) and isinstance(mine, GetResponse)
+        if not mine.kvs or mine.kvs[0].create_revision != self.revision:
+            _vanished(self)
+        return list(earlier.kvs)
+
+    @contextlib.asynccontextmanager
+    async def deletions(self, key: bytes, *, prefix: bool) -> AsyncIterator[DeletionFeed]:
+        watch = await self.client.watch(key, prefix=prefix, no_put=True)
+        try:
+            yield _AsyncFeed(watch, self.session)
+        finally:
+            await watch.close()
+
+    async def pause(self, delay: float) -> None:
+        await asyncio.sleep(delay)
 
 
-async def _until_deleted(watch: Watch, session: AsyncSession, deadline: float | None) -> None:
-    """Return when ``watch`` (on one key, deletions only) reports a deletion."""
+class _AsyncFeed:
+    def __init__(self, watch: Watch, session: AsyncSession) -> None:
+        self.watch = watch
+        self.session = session
 
-    async def deleted() -> None:
-        async for batch in watch:
-            if any(e.type is EventType.DELETE for e in batch.events):
-                return
-        raise WatchError("lock watch ended")  # cannot happen: only our caller closes it
+    async def until(self, gone: Callable[[list[bytes]], bool], deadline: float | None) -> None:
+        async def feed() -> None:
+            async for batch in self.watch:
+                if gone([e.kv.key for e in batch.events if e.type is EventType.DELETE]):
+                    return
+            raise WatchError("lock watch ended")  # cannot happen: only our caller closes it
 
-    await _race(deleted(), session, deadline)
+        await _race(feed(), self.session, deadline)
 
 
 async def _race(wait: Coroutine[None, None, None], session: AsyncSession, deadline: float | None) -> None:

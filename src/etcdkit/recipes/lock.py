@@ -130,6 +130,10 @@ class AsyncLock:
             raise ValueError("contender does not own the lock")
         self._revision = c.revision
 
+    def _waited(self, c: Contender) -> None:
+        """Record that ``c`` (queued behind others) waited for its turn and holds the lock now."""
+        self._revision = c.revision
+
     def _handed_back(self) -> int:
         """Forget the holding without deleting anything; return the revision to delete (0: unknown)."""
         rev, self._revision = self._revision, 0

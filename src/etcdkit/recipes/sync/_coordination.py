@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import Self
 
-from etcdkit.client import Client, KeyValue
+from etcdkit.client import Client, EtcdError, KeyValue
+from etcdkit.client._sync_transport import drive
 from etcdkit.recipes._bridge import Bridge
+from etcdkit.recipes._queue import TurnTimeout, wait_turn_with
 from etcdkit.recipes.core.mutex import abandon_txn, campaign_outcome, enqueue_txn
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import LockNotAcquiredError
 from etcdkit.recipes.lock import AMBIGUOUS, AsyncLock
 from etcdkit.recipes.session import AsyncSession
+from etcdkit.recipes.sync._turn import BlockingTurnIO
 
 __all__ = ["Election", "Lock", "Observation", "Session"]
+
+log = logging.getLogger("etcdkit.recipes.lock")
 
 
 class Session:
@@ -30,11 +36,29 @@ class Session:
             AsyncSession.create(client.aio, ttl, lease_id=lease_id, suspend_after=suspend_after)
         )
         self._lost = threading.Event()
+        self._enders: set[Callable[[], None]] = set()  # see _on_end
+        self._enders_lock = threading.Lock()
         self.aio.add_listener(self._on_state)
 
     def _on_state(self, state: SessionState) -> None:
         if state is SessionState.LOST:
             self._lost.set()
+            self._ended()
+
+    def _on_end(self, cancel: Callable[[], None]) -> Callable[[], None]:
+        """Package-private (the blocking waits): call ``cancel`` (from any thread, once) when the
+        session is lost or closed, at once if it already is; returns the unregistering function."""
+        with self._enders_lock:
+            self._enders.add(cancel)
+        if self._lost.is_set():
+            cancel()
+        return lambda: self._enders.discard(cancel)
+
+    def _ended(self) -> None:
+        with self._enders_lock:
+            enders = list(self._enders)
+        for cancel in enders:
+            cancel()
 
     @property
     def lease_id(self) -> int:
@@ -74,6 +98,7 @@ class Session:
     def close(self, *, revoke: bool = True) -> None:
         self.bridge.run(self.aio.close(revoke=revoke))
         self._lost.set()
+        self._ended()
 
     def __enter__(self) -> Self:
         return self
@@ -103,10 +128,11 @@ class Lock:
         return self.aio.fencing_token
 
     def acquire(self, timeout: float | None = None) -> bool:
-        """``AsyncLock.acquire``'s contract. The enqueue txn runs in the calling thread (blocking
-        transport, no loop hop), so an uncontended acquire costs one round trip; only a
-        contender that must wait, or whose first enqueue had an ambiguous outcome (the async
-        path retries the idempotent txn), continues on the client's loop."""
+        """``AsyncLock.acquire``'s contract, run in the calling thread: the enqueue txn on the
+        blocking transport (an uncontended acquire is one round trip), and a contender that
+        must wait does so here too (``AsyncLock``'s algorithm over ``sync._turn.BlockingTurnIO``:
+        deletion watches read in this thread). Only an enqueue whose outcome was ambiguous
+        continues on the client's loop (the async path retries the idempotent txn)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         aio = self.aio
         aio.session.check()
@@ -116,10 +142,29 @@ class Lock:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             return self._bridge.run(aio.acquire(left))
         c = campaign_outcome(aio.key, b"", resp)
-        if c.owns:
-            aio._took(c)
+        if not c.owns:
+            # Wait in this thread (deletion watches read here, no loop hop): same algorithm
+            # as AsyncLock's wait, same outcomes.
+            io = BlockingTurnIO(self.session, aio.prefix, c.key, c.revision, deadline)
+            try:
+                drive(wait_turn_with(io, aio.prefix, deadline, c.blockers))
+            except TurnTimeout:
+                self._give_up(c.revision)
+                return False
+            except BaseException:
+                self._give_up(c.revision)
+                raise
+            aio._waited(c)
             return True
-        return self._bridge.run(aio._queued(c, deadline))
+        aio._took(c)
+        return True
+
+    def _give_up(self, revision: int) -> None:
+        try:
+            self.session.client.txn(abandon_txn(self.aio.key, revision))
+        except EtcdError as e:
+            msg = "could not remove queued lock key %r (%s); release() or the session's end will"
+            log.warning(msg, self.aio.key, e)
 
     def release(self) -> None:
         """``AsyncLock.release``'s contract; the delete runs in the calling thread."""
