@@ -38,6 +38,21 @@ def _queued(client: Client, lock: Lock) -> Callable[[], bool]:
     return lambda: bool(client.get(lock.key).kvs)
 
 
+def _hand_over(observer: Client, holder: Lock, waiter: Lock, while_queued: Callable[[], None] = lambda: None) -> None:
+    """``holder`` acquires; ``waiter.acquire`` runs in a thread; once its key is queued,
+    ``while_queued()`` runs; then ``holder`` releases and ``waiter`` must get the lock."""
+    assert holder.acquire()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        got = pool.submit(waiter.acquire, 20)
+        _until(_queued(observer, waiter))
+        while_queued()
+        assert not got.done()
+        holder.release()
+        assert got.result(timeout=15) is True
+    assert waiter.held
+    waiter.release()
+
+
 def test_contenders_in_threads_exclude_and_are_served_in_order(client: Client, prefix: bytes) -> None:
     name = prefix + b"order"
     sessions = [Session(client, ttl=10) for _ in range(5)]
@@ -85,20 +100,15 @@ def test_a_waiter_is_handed_the_lock_while_the_clients_loop_thread_is_busy(endpo
         Session(c1, ttl=30) as s1,
         Session(c2, ttl=30) as s2,
     ):
-        holder, waiter = Lock(s1, name), Lock(s2, name)
-        assert holder.acquire()
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            got = pool.submit(waiter.acquire, 20)
-            _until(_queued(c1, waiter))
-            release_loop = threading.Event()
-            c2._loop.loop.call_soon_threadsafe(release_loop.wait, 20)  # c2's loop thread blocks
-            try:
-                holder.release()
-                assert got.result(timeout=15) is True
-                assert waiter.held
-            finally:
-                release_loop.set()
-        waiter.release()
+        release_loop = threading.Event()
+
+        def block_the_loop() -> None:  # the waiter's client's loop thread blocks once it is queued
+            c2._loop.loop.call_soon_threadsafe(release_loop.wait, 20)
+
+        try:
+            _hand_over(c1, Lock(s1, name), Lock(s2, name), block_the_loop)
+        finally:
+            release_loop.set()
 
 
 def test_closing_the_session_ends_the_wait(client: Client, prefix: bytes) -> None:
@@ -150,15 +160,8 @@ def test_waits_across_stream_renewals(client: Client, prefix: bytes, monkeypatch
     reopened = _count_reopens(monkeypatch)
     name = prefix + b"renew"
     with Session(client, ttl=10) as s1, Session(client, ttl=10) as s2:
-        holder, waiter = Lock(s1, name), Lock(s2, name)
-        assert holder.acquire()
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            got = pool.submit(waiter.acquire, 30)
-            _until(lambda: reopened[0] >= 3)  # the waiter's stream was renewed three times
-            assert not got.done()
-            holder.release()
-            assert got.result(timeout=10) is True
-        waiter.release()
+        # held until the waiter's stream was renewed three times
+        _hand_over(client, Lock(s1, name), Lock(s2, name), lambda: _until(lambda: reopened[0] >= 3))
 
 
 def test_timeout_while_waiting_across_renewals(client: Client, prefix: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,17 +203,12 @@ def test_namespaced_client(endpoint: str, prefix: bytes) -> None:
         Session(c, ttl=10) as s2,
     ):
         holder, waiter = Lock(s1, name), Lock(s2, name)
-        assert holder.acquire()
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            got = pool.submit(waiter.acquire, 20)
-            _until(_queued(c, waiter))
-            assert {kv.key for kv in raw.get(prefix + name + b"/", prefix=True).kvs} == {
-                prefix + holder.key,
-                prefix + waiter.key,
-            }
-            holder.release()
-            assert got.result(timeout=10) is True
-        waiter.release()
+
+        def both_keys_in_the_namespace() -> None:
+            keys = {kv.key for kv in raw.get(prefix + name + b"/", prefix=True).kvs}
+            assert keys == {prefix + holder.key, prefix + waiter.key}
+
+        _hand_over(c, holder, waiter, both_keys_in_the_namespace)
 
 
 def test_the_wait_fails_over_from_a_dead_endpoint(endpoint: str, prefix: bytes) -> None:
@@ -222,11 +220,4 @@ def test_the_wait_fails_over_from_a_dead_endpoint(endpoint: str, prefix: bytes) 
         Session(c1, ttl=10) as s1,
         Session(c2, ttl=10) as s2,
     ):
-        holder, waiter = Lock(s1, name), Lock(s2, name)
-        assert holder.acquire()
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            got = pool.submit(waiter.acquire, 20)
-            _until(_queued(c1, waiter))
-            holder.release()
-            assert got.result(timeout=15) is True
-        waiter.release()
+        _hand_over(c1, Lock(s1, name), Lock(s2, name))
