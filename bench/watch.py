@@ -38,8 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENTS_AT_SATURATION = 30_000  # per run: bounds the drain time of a saturated run
 
 
-def cells(duration: float) -> list[Cell]:
-    """Fan-out cells: 100 and 1,000 watchers, saturated and at 10k events/s."""
+def paced_label(rate: float) -> str:
+    """``10000`` -> ``"10k"``, ``2500`` -> ``"2.5k"``, ``500`` -> ``"500"``."""
+    return f"{rate / 1000:g}k" if rate >= 1000 else f"{rate:g}"
+
+
+def cells(duration: float, paced: tuple[float, ...] = (10_000,)) -> list[Cell]:
+    """Fan-out cells: 100 and 1,000 watchers, saturated and at each offered rate of ``paced``
+    (delivered events/s offered: the writer puts ``rate / watchers`` times per second)."""
     out = []
     for n in (100, 1000):
         common = {
@@ -53,7 +59,9 @@ def cells(duration: float) -> list[Cell]:
             "drain_timeout": 30.0,
         }
         out.append(Cell(f"fan-out 1x{n} saturated", BenchConfig(total=EVENTS_AT_SATURATION // n, **common)))  # type: ignore[arg-type]
-        out.append(Cell(f"fan-out 1x{n} @10k ev/s", BenchConfig(duration=duration, rate=10_000 / n, **common)))  # type: ignore[arg-type]
+        for rate in paced:
+            label = f"fan-out 1x{n} @{paced_label(rate)} ev/s"
+            out.append(Cell(label, BenchConfig(duration=duration, rate=rate / n, **common)))  # type: ignore[arg-type]
     return out
 
 
@@ -129,6 +137,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--idle-watchers", type=int, default=10_000, help="idle watchers for the memory cell")
     p.add_argument("--idle-streams", type=int, default=100, help="streams carrying them")
     p.add_argument(
+        "--paced",
+        default="10000",
+        help="comma-separated offered event rates (delivered events/s) of the paced cells (default 10000); "
+        "a rate below both servers' capacity shows delivery latency without queueing",
+    )
+    p.add_argument(
         "--grpc-floor",
         action="store_true",
         help="only measure a bare grpc.aio server's CPU per streamed message (no etcd/etcdkit)",
@@ -145,7 +159,8 @@ def main(argv: list[str]) -> int:
     names = parse_targets(a.targets)
     duration, rounds = (10.0, 3) if a.long else (a.duration, a.rounds)
     only = {s.strip() for s in a.only.split(",") if s.strip()}
-    selected = [c for c in cells(duration) if not only or c.label in only]
+    paced = tuple(float(r) for r in a.paced.split(",") if r.strip())
+    selected = [c for c in cells(duration, paced) if not only or c.label in only]
     with started_targets(names) as targets:
         # memory first, on fresh servers, so history from the fan-out runs does not blur the delta
         mem = []
@@ -159,8 +174,10 @@ def main(argv: list[str]) -> int:
             print(f"idle watchers {m.target}: {m.bytes_per_watcher:,.0f} B/watcher", file=sys.stderr)
         rows = run_cells(selected, targets, rounds)
     all_names = ["etcd", "etcdkit"]
+    offered = ", ".join(paced_label(r) for r in paced)
     settings = (
-        f"saturated cells: 1 writer, {EVENTS_AT_SATURATION:,} events per run; paced cells: {duration:g} s; "
+        f"saturated cells: 1 writer, {EVENTS_AT_SATURATION:,} events per run; "
+        f"paced cells: {duration:g} s at {offered} events/s offered; "
         f"{rounds} rounds alternating; one stream per watcher over 4 connections; 32 B keys, 256 B values "
         f"(first 8 bytes: send timestamp); servers: {', '.join(names)}. Rate = events delivered/s, "
         f"latency = delivery latency, CPU = server CPU per delivered event."

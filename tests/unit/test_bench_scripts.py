@@ -51,6 +51,16 @@ def test_watch_cells_match_issue_3() -> None:
         assert paced.rate * n == pytest.approx(10_000)
 
 
+def test_watch_paced_cells_at_other_offered_rates() -> None:
+    watch = _load("watch")
+    labels = {c.label: c.cfg for c in watch.cells(1.0, (2_500, 10_000))}
+    assert labels["fan-out 1x100 @2.5k ev/s"].rate == pytest.approx(25.0)  # puts/s: each reaches 100 watchers
+    assert labels["fan-out 1x1000 @2.5k ev/s"].rate == pytest.approx(2.5)
+    assert labels["fan-out 1x1000 @10k ev/s"].rate == pytest.approx(10.0)
+    assert len(labels) == 6  # 2 saturated + 2 x 2 paced
+    assert [watch.paced_label(r) for r in (500, 2_500, 10_000)] == ["500", "2.5k", "10k"]
+
+
 def test_lease_cells_match_issue_4() -> None:
     cells = {c.label: c.cfg for c in _load("lease").cells(1.0)}
     for n in (1, 16, 64):
