@@ -181,15 +181,19 @@ def test_timeout_while_waiting_across_renewals(client: Client, prefix: bytes, mo
 
 def test_deletion_watch_reopen_reports_a_deletion_made_between_two_streams(client: Client, prefix: bytes) -> None:
     key = prefix + b"k"
-    client.put(key, b"v")
+    put = client.put(key, b"v")
     w = DeletionWatch.open(client._view._sync_transport, client._view._ns, key, prefix=False, life=0.3)
     try:
+        assert w.revision >= put.header.revision  # the watch reports what comes after its creation
         with pytest.raises(StreamExpired):
             for _ in range(100):  # bounded: the stream ends after its 0.3 s life
                 assert w.next() == []
-        client.delete(key)  # no stream open now
+        deleted = client.delete(key)  # no stream open now
+        client.put(prefix + b"other", b"x")  # the store moves on past the deletion
         w.reopen(5.0)
+        assert w.revision < deleted.header.revision  # not advanced past the history still to come
         assert w.next() == [key]
+        assert w.revision == deleted.header.revision
     finally:
         w.close()
 

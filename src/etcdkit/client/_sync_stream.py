@@ -71,7 +71,7 @@ class DeletionWatch:
         self._stubs: _SyncStubs | None = None
         self._cancelled = False
         self._expires = 0.0  # time.monotonic() at which the current stream's deadline passes
-        self.revision = 0  # the newest header revision seen: everything up to it was reported
+        self.revision = 0  # every deletion up to this revision was reported
 
     @classmethod
     def open(cls, transport: SyncTransport, ns: Namespace, key: bytes, *, prefix: bool, life: float) -> DeletionWatch:
@@ -114,7 +114,10 @@ class DeletionWatch:
         if first.canceled or not first.created:
             self.cancel()
             raise self._refused(first)
-        self.revision = max(self.revision, first.header.revision)
+        if start_revision == 0:
+            # The watch reports what comes after the revision it was created at. (A watch from a
+            # past revision reports that history first: ``revision`` then stays where it was.)
+            self.revision = max(self.revision, first.header.revision)
 
     def next(self) -> list[bytes]:
         """Block for the next response; the keys it deleted (maybe none). Errors: module docstring."""
@@ -129,9 +132,15 @@ class DeletionWatch:
         if resp.canceled:
             self.cancel()
             raise self._refused(resp)
-        self.revision = max(self.revision, resp.header.revision)
+        events = resp.events
+        if not events:
+            return []
+        # Events come in revision order, a revision whole: everything up to the last one is reported.
+        # (Not the header's revision: a watch catching up on history may send the store's current
+        # revision there before it has sent all the events up to it.)
+        self.revision = max(self.revision, events[-1].kv.mod_revision)
         strip = self._ns.strip
-        return [strip(e.kv.key) for e in resp.events if e.type == _DELETE]
+        return [strip(e.kv.key) for e in events if e.type == _DELETE]
 
     def cancel(self) -> None:
         with self._mutex:
