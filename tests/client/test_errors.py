@@ -293,6 +293,50 @@ def test_retry_policy_reads_writes_and_revision_floor() -> None:
     run(body())
 
 
+def test_a_read_overlapping_a_newer_answer_is_not_stale() -> None:
+    """The floor a read is held to is the one it started with: a read in flight while another
+    call of the same client saw a newer revision may answer from before that revision."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from etcdkit.client._transport import Transport
+
+    async def body() -> None:
+        tr, used = _transport_with_fake_endpoints()
+        assert isinstance(tr, Transport)
+        tr.floor.revision = 10
+        started, release = asyncio.Event(), asyncio.Event()
+
+        def rev(r: SimpleNamespace) -> int:
+            return int(r.revision)
+
+        async def slow_read(s: object, t: float | None, md: object) -> SimpleNamespace:
+            started.set()
+            await release.wait()
+            return SimpleNamespace(revision=12)  # served before the write below was applied
+
+        async def write(s: object, t: float | None, md: object) -> SimpleNamespace:
+            return SimpleNamespace(revision=15)
+
+        read = asyncio.ensure_future(tr.call(slow_read, idempotent=True, revision_of=rev))
+        await started.wait()  # the read is in flight
+        assert (await tr.call(write, idempotent=False, revision_of=rev)).revision == 15
+        release.set()
+        assert (await read).revision == 12  # accepted, on its first endpoint
+        assert tr.floor.revision == 15 and used.count("a:1") == 2 and "b:2" not in used
+
+        answers = iter([12, 16])
+
+        async def later_read(s: object, t: float | None, md: object) -> SimpleNamespace:
+            return SimpleNamespace(revision=next(answers))
+
+        # A read that starts after 15 was seen must not answer 12: it moves on.
+        assert (await tr.call(later_read, idempotent=True, revision_of=rev)).revision == 16
+        await tr.close()
+
+    run(body())
+
+
 @pytest.mark.parametrize("bad", ["", "garbage", "127.0.0.1:99999", "host:", ":2379"])
 def test_malformed_endpoints_are_refused_at_construction(bad: str) -> None:
     with pytest.raises(ValueError):

@@ -79,6 +79,21 @@ def test_threads_share_one_client(endpoint: str, prefix: bytes) -> None:
         assert c.get(prefix, prefix=True, count_only=True).count == 64
 
 
+def test_threads_reading_while_others_write_never_see_a_false_stale_read(endpoint: str, prefix: bytes) -> None:
+    """Reads overlapping writes of other threads on one client answer normally (the revision
+    floor holds a read to what the client had seen when it started, not to what it sees later)."""
+
+    def worker(i: int) -> int:
+        reads = 0
+        for j in range(100):
+            c.put(prefix + b"%d" % i, b"%d" % j)
+            reads += len(c.get(prefix, prefix=True).kvs) > 0
+        return reads
+
+    with Client(endpoints=[endpoint]) as c, ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(worker, range(6))) == [100] * 6
+
+
 def test_watch_compaction_error_reaches_sync_iteration(endpoint: str, prefix: bytes) -> None:
     with Client(endpoints=[endpoint]) as c:
         r1 = c.put(prefix + b"k", b"1")

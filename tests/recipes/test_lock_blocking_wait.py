@@ -172,9 +172,9 @@ def test_timeout_while_waiting_across_renewals(client: Client, prefix: bytes, mo
         holder, waiter = Lock(s1, name), Lock(s2, name)
         assert holder.acquire()
         start = time.monotonic()
-        assert waiter.acquire(timeout=0.7) is False
-        assert time.monotonic() - start >= 0.7
-        assert reopened[0] >= 2
+        assert waiter.acquire(timeout=1.0) is False
+        assert time.monotonic() - start >= 1.0
+        assert reopened[0] >= 1  # the wait outlived a stream; the last one ended at the deadline
         assert [kv.key for kv in client.get(name + b"/", prefix=True).kvs] == [holder.key]
         holder.release()
 

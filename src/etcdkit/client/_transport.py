@@ -9,7 +9,10 @@ Retry contract (``call``):
   error such as ``no leader``) is retried on the next endpoint only when it
   is idempotent (reads, read-only txns); writes raise, because the server
   may have applied them;
-* a read answered below the revision floor is retried elsewhere;
+* a read answered below the revision floor *as it was when the call
+  started* is retried elsewhere (a read that overlaps a write acknowledged
+  meanwhile may rightly answer from before that write: only an answer older
+  than what this client had already seen moves time backwards);
 * "invalid auth token" re-authenticates and retries once on the same
   endpoint (etcd checks the token before proposing, so nothing was applied);
 * one deadline (``request_timeout``) bounds the whole call, retries included;
@@ -253,6 +256,8 @@ class Transport:
         budget = timeout if timeout is not None else self.config.request_timeout
         deadline = None if budget is None else time.monotonic() + budget
         errors: dict[str, BaseException] = {}
+        floor = self.floor
+        seen = floor.revision  # what this client had observed before the call started
         for endpoint in self.picker.order():
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
@@ -299,11 +304,10 @@ class Transport:
                 continue
             if revision_of is not None:
                 rev = revision_of(result)
-                floor = self.floor
                 if rev > floor.revision:
                     floor.revision = rev
-                elif idempotent and 0 < rev < floor.revision:  # RevisionFloor.is_stale, inlined
-                    stale = _StaleRead(f"answer at revision {rev} is below the floor {floor.revision}", endpoint)
+                elif idempotent and 0 < rev < seen:  # RevisionFloor.is_stale against the floor at the start
+                    stale = _StaleRead(f"answer at revision {rev} is below the floor {seen}", endpoint)
                     self._failed(endpoint, stale, errors)
                     continue
             self.picker.succeeded(endpoint)
