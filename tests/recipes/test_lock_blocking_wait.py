@@ -21,7 +21,7 @@ from etcdkit.client import Client
 from etcdkit.client._sync_stream import DeletionWatch, StreamExpired
 from etcdkit.recipes import Lock, LockNotHeldError, Session, SessionClosedError
 from etcdkit.recipes.sync import _turn
-from etcdkit.testing import free_port
+from etcdkit.testing import ServerProcess, free_port
 
 
 def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -225,3 +225,25 @@ def test_the_wait_fails_over_from_a_dead_endpoint(endpoint: str, prefix: bytes) 
         Session(c2, ttl=10) as s2,
     ):
         _hand_over(c1, Lock(s1, name), Lock(s2, name))
+
+
+def test_waits_with_auth_through_a_server_restart(make_server: Callable[..., ServerProcess], prefix: bytes) -> None:
+    """With auth on, the wait's streams carry the token. A restart invalidates it (simple tokens
+    live in the member's memory) and breaks the stream: the waiter reads again (re-authenticating)
+    and is still handed the lock."""
+    srv = make_server()
+    with Client(endpoints=[srv.endpoint]) as admin:
+        admin.user_add("root", "rootpw")
+        admin.role_add("root")
+        admin.user_grant_role("root", "root")
+        admin.auth_enable()
+    name = prefix + b"auth"
+    with (
+        Client(endpoints=[srv.endpoint], username="root", password="rootpw", request_timeout=10.0) as c,
+        Session(c, ttl=30) as s1,
+        Session(c, ttl=30) as s2,
+    ):
+        c.get(prefix)  # the blocking transport authenticates
+        old_token = c._view._sync_transport._tokens[srv.endpoint]
+        _hand_over(c, Lock(s1, name), Lock(s2, name), srv.restart)
+        assert c._view._sync_transport._tokens[srv.endpoint] != old_token
