@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import pytest
 
-from etcdkit.client import Client
+from etcdkit.client import Client, UnavailableError
 from etcdkit.client._sync_stream import DeletionWatch, StreamExpired
 from etcdkit.recipes import Lock, LockNotHeldError, Session, SessionClosedError
 from etcdkit.recipes.sync import _turn
@@ -245,5 +245,17 @@ def test_waits_with_auth_through_a_server_restart(make_server: Callable[..., Ser
     ):
         c.get(prefix)  # the blocking transport authenticates
         old_token = c._view._sync_transport._tokens[srv.endpoint]
-        _hand_over(c, Lock(s1, name), Lock(s2, name), srv.restart)
+
+        def reachable() -> bool:
+            try:
+                c.get(prefix)
+            except UnavailableError:  # the channel may still be backing off after the restart
+                return False
+            return True
+
+        def restart() -> None:
+            srv.restart()
+            _until(reachable)  # before the holder releases
+
+        _hand_over(c, Lock(s1, name), Lock(s2, name), restart)
         assert c._view._sync_transport._tokens[srv.endpoint] != old_token
