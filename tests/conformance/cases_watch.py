@@ -28,6 +28,21 @@ def case_watch_single_key(c: Conn) -> None:
 
 
 @case
+def case_watch_survives_the_client_half_closing(c: Conn) -> None:
+    """A client that sends its creates and then half-closes (ends its request stream) keeps
+    receiving events: the server ends the call only when the client cancels it or its deadline passes.
+    (The blocking lock's deletion watches rely on this.)"""
+    with WatchSession(c) as w:
+        w.create(c.k("hc"))
+        w.read(1, "created")
+        w.send_end()  # half-close
+        put(c, "hc", b"1")
+        c.call(c.kv.DeleteRange, pb.DeleteRangeRequest(key=c.k("hc")), "delete hc")
+        w.read(2, "put and delete after the half-close")
+        w.quiet("still open, nothing more")
+
+
+@case
 def case_watch_range_prefix_and_from_key(c: Conn) -> None:
     with WatchSession(c) as w:
         w.create(c.k("b"), c.k("d"))

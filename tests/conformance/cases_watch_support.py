@@ -60,6 +60,10 @@ class WatchSession:
     def cancel(self, watch_id: int) -> None:
         self.send(pb.WatchRequest(cancel_request=pb.WatchCancelRequest(watch_id=watch_id)))
 
+    def send_end(self) -> None:
+        """Half-close: end the request stream (the call stays open)."""
+        self._requests.put(_END)
+
     def progress(self) -> None:
         self.send(pb.WatchRequest(progress_request=pb.WatchProgressRequest()))
 
