@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from etcdkit.client import Client
+from etcdkit.recipes import Session
 from tests.client.conftest import (
     endpoint,
     make_server,
@@ -36,6 +37,19 @@ def client(endpoint: str) -> Iterator[Client]:
 
 
 _counter = iter(range(10**9))
+
+
+@pytest.fixture
+def two_sessions(endpoint: str) -> Iterator[tuple[Session, Session]]:
+    """Two sessions (TTL 30 s) on two blocking clients of their own: the second's client loop
+    thread can be blocked without touching the first."""
+    with (
+        Client(endpoints=[endpoint]) as c1,
+        Client(endpoints=[endpoint]) as c2,
+        Session(c1, ttl=30) as s1,
+        Session(c2, ttl=30) as s2,
+    ):
+        yield s1, s2
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
+import time
 
 import grpc
 import pytest
@@ -59,6 +61,31 @@ def test_observe_and_failover_by_expiry(client: Client, prefix: bytes) -> None:
             assert (kv.key, kv.value) == (e2.key, b"second")
             assert kv.create_revision > e1.revision
             e2.resign()
+
+
+def test_blocking_campaign_waits_in_the_calling_thread(two_sessions: tuple[Session, Session], prefix: bytes) -> None:
+    """A blocking candidate is handed leadership while its client's loop thread is blocked
+    (the wait for its turn runs in the calling thread, as the blocking Lock's does)."""
+    name = prefix + b"noloop"
+    s1, s2 = two_sessions
+    e1, e2 = Election(s1, name), Election(s2, name)
+    assert e1.campaign(b"one")
+    release_loop = threading.Event()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            got = pool.submit(e2.campaign, b"two", 20)
+            end = time.monotonic() + 10
+            while not s1.client.get(e2.key).kvs:  # bounded poll: the candidate's key is queued
+                assert time.monotonic() < end, "candidate never enqueued"
+                threading.Event().wait(0.01)
+            s2.client._loop.loop.call_soon_threadsafe(release_loop.wait, 20)  # its loop thread blocks
+            assert not got.done()
+            e1.resign()
+            assert got.result(timeout=15) is True
+    finally:
+        release_loop.set()
+    assert e2.is_leader and e2.leader().value == b"two"
+    e2.resign()
 
 
 def test_interoperates_with_etcd_election_service(client: Client, endpoint: str, prefix: bytes) -> None:

@@ -91,24 +91,21 @@ def test_contenders_in_threads_exclude_and_are_served_in_order(client: Client, p
             s.close()
 
 
-def test_a_waiter_is_handed_the_lock_while_the_clients_loop_thread_is_busy(endpoint: str, prefix: bytes) -> None:
+def test_a_waiter_is_handed_the_lock_while_the_clients_loop_thread_is_busy(
+    two_sessions: tuple[Session, Session], prefix: bytes
+) -> None:
     """The wait does not go through the client's event-loop thread (the old path did)."""
     name = prefix + b"noloop"
-    with (
-        Client(endpoints=[endpoint]) as c1,
-        Client(endpoints=[endpoint]) as c2,
-        Session(c1, ttl=30) as s1,
-        Session(c2, ttl=30) as s2,
-    ):
-        release_loop = threading.Event()
+    s1, s2 = two_sessions
+    release_loop = threading.Event()
 
-        def block_the_loop() -> None:  # the waiter's client's loop thread blocks once it is queued
-            c2._loop.loop.call_soon_threadsafe(release_loop.wait, 20)
+    def block_the_loop() -> None:  # the waiter's client's loop thread blocks once it is queued
+        s2.client._loop.loop.call_soon_threadsafe(release_loop.wait, 20)
 
-        try:
-            _hand_over(c1, Lock(s1, name), Lock(s2, name), block_the_loop)
-        finally:
-            release_loop.set()
+    try:
+        _hand_over(s1.client, Lock(s1, name), Lock(s2, name), block_the_loop)
+    finally:
+        release_loop.set()
 
 
 def test_closing_the_session_ends_the_wait(client: Client, prefix: bytes) -> None:

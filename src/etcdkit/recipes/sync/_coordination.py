@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -9,11 +10,11 @@ from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import Self
 
-from etcdkit.client import Client, EtcdError, KeyValue
+from etcdkit.client import Client, Delete, EtcdError, KeyValue, Put
 from etcdkit.client._sync_transport import drive
 from etcdkit.recipes._bridge import Bridge
 from etcdkit.recipes._queue import TurnTimeout, wait_turn_with
-from etcdkit.recipes.core.mutex import abandon_txn, campaign_outcome, enqueue_txn
+from etcdkit.recipes.core.mutex import Contender, abandon_txn, campaign_outcome, enqueue_txn, if_still_mine
 from etcdkit.recipes.core.session import SessionState
 from etcdkit.recipes.election import AsyncElection
 from etcdkit.recipes.errors import LockNotAcquiredError
@@ -107,6 +108,44 @@ class Session:
         self.close()
 
 
+def _enqueue_here(session: Session, prefix: bytes, key: bytes, value: bytes) -> Contender | None:
+    """Run the enqueue txn in the calling thread; None when its outcome is ambiguous (the caller
+    then continues on the client's loop, where the async recipe retries the idempotent txn)."""
+    session.check()
+    try:
+        resp = session.client.txn(enqueue_txn(prefix, key, value, session.lease))
+    except AMBIGUOUS:
+        return None
+    return campaign_outcome(key, value, resp)
+
+
+def _turn_here(
+    session: Session,
+    prefix: bytes,
+    c: Contender,
+    deadline: float | None,
+    give_up: Callable[[int], None],
+    *,
+    first: Callable[[], None] | None = None,
+) -> bool:
+    """Run ``first`` (if given), then wait in the calling thread until ``c``'s turn comes (the
+    asyncio recipes' algorithm over ``sync._turn.BlockingTurnIO``). True once it is ours; at
+    ``deadline`` ``give_up(c.revision)`` and False; on any error ``give_up(c.revision)`` and raise."""
+    try:
+        if first is not None:
+            first()
+        if not c.owns:
+            io = BlockingTurnIO(session, prefix, c.key, c.revision, deadline)
+            drive(wait_turn_with(io, prefix, deadline, c.blockers))
+    except TurnTimeout:
+        give_up(c.revision)
+        return False
+    except BaseException:
+        give_up(c.revision)
+        raise
+    return True
+
+
 class Lock:
     """Blocking ``AsyncLock`` (same contract); ``with lock:`` raises ``LockNotAcquiredError`` on timeout."""
 
@@ -135,28 +174,16 @@ class Lock:
         continues on the client's loop (the async path retries the idempotent txn)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         aio = self.aio
-        aio.session.check()
-        try:
-            resp = self.session.client.txn(enqueue_txn(aio.prefix, aio.key, b"", aio.session.lease))
-        except AMBIGUOUS:
+        c = _enqueue_here(self.session, aio.prefix, aio.key, b"")
+        if c is None:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             return self._bridge.run(aio.acquire(left))
-        c = campaign_outcome(aio.key, b"", resp)
-        if not c.owns:
-            # Wait in this thread (deletion watches read here, no loop hop): same algorithm
-            # as AsyncLock's wait, same outcomes.
-            io = BlockingTurnIO(self.session, aio.prefix, c.key, c.revision, deadline)
-            try:
-                drive(wait_turn_with(io, aio.prefix, deadline, c.blockers))
-            except TurnTimeout:
-                self._give_up(c.revision)
-                return False
-            except BaseException:
-                self._give_up(c.revision)
-                raise
-            aio._waited(c)
+        if c.owns:
+            aio._took(c)
             return True
-        aio._took(c)
+        if not _turn_here(self.session, aio.prefix, c, deadline, self._give_up):
+            return False
+        aio._waited(c)
         return True
 
     def _give_up(self, revision: int) -> None:
@@ -200,7 +227,30 @@ class Election:
         return self.aio.revision
 
     def campaign(self, value: bytes, timeout: float | None = None) -> bool:
-        return self._bridge.run(self.aio.campaign(value, timeout))
+        """``AsyncElection.campaign``'s contract, run in the calling thread as ``Lock.acquire`` is
+        (enqueue, proclaim and the wait for one's turn); an enqueue whose outcome was ambiguous
+        continues on the client's loop (the async path retries the idempotent txn)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        aio = self.aio
+        c = _enqueue_here(self.session, aio.prefix, aio.key, value)
+        if c is None:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            return self._bridge.run(aio.campaign(value, left))
+
+        def proclaim_if_retried() -> None:
+            if c.value != value:  # our key existed already (a retry): proclaim the new value
+                txn = if_still_mine(c.key, c.revision, Put(c.key, value, lease=aio.session.lease))
+                self.session.client.txn(txn)
+
+        if not _turn_here(self.session, aio.prefix, c, deadline, self._withdraw, first=proclaim_if_retried):
+            return False
+        aio.revision = c.revision
+        return True
+
+    def _withdraw(self, revision: int) -> None:
+        """Best-effort removal of our candidacy (it otherwise ends with the session)."""
+        with contextlib.suppress(EtcdError):
+            self.session.client.txn(if_still_mine(self.aio.key, revision, Delete(self.aio.key)))
 
     def proclaim(self, value: bytes) -> None:
         self._bridge.run(self.aio.proclaim(value))
