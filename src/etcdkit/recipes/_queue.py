@@ -49,6 +49,7 @@ from etcdkit.client import (
     GetResponse,
     KeyValue,
     Txn,
+    TxnResponse,
     UnavailableError,
     Watch,
     WatchCompactedError,
@@ -65,6 +66,8 @@ __all__ = [
     "DeletionFeed",
     "TurnIO",
     "TurnTimeout",
+    "blockers_in",
+    "blockers_txn",
     "closing",
     "stop_tasks",
     "wait_turn",
@@ -123,7 +126,8 @@ class TurnIO(Protocol):
     asyncio recipes (``AsyncTurnIO``) and the blocking ones (``recipes.sync._turn``, whose
     methods never suspend: the coroutine runs to its end in the caller's thread)."""
 
-    key: bytes
+    key: bytes  # ours
+    revision: int  # its create revision
 
     def check(self) -> None:
         """Raise ``SessionLostError`` / ``SessionClosedError`` when the session is gone."""
@@ -219,6 +223,20 @@ async def _wait_newest(io: TurnIO, newest: KeyValue, deadline: float | None) -> 
     return None
 
 
+def blockers_txn(prefix: bytes, key: bytes, revision: int) -> Txn:
+    """The read behind ``TurnIO.blockers``: the keys created before ours, and ours."""
+    return Txn().then(blockers(prefix, revision), Get(key, keys_only=True))
+
+
+def blockers_in(resp: TxnResponse, io: TurnIO) -> list[KeyValue]:
+    """``TurnIO.blockers``'s answer from ``blockers_txn``'s response (``_vanished`` if ours is gone)."""
+    earlier, mine = resp.responses
+    assert isinstance(earlier, GetResponse) and isinstance(mine, GetResponse)
+    if not mine.kvs or mine.kvs[0].create_revision != io.revision:
+        _vanished(io)
+    return list(earlier.kvs)
+
+
 def _vanished(io: TurnIO) -> NoReturn:
     io.check()  # SessionLostError when the lease is gone
     raise LockNotHeldError(f"key {io.key!r} vanished while waiting")
@@ -239,12 +257,7 @@ class AsyncTurnIO:
 
     async def blockers(self) -> list[KeyValue]:
         self.session.check()
-        txn = Txn().then(blockers(self.prefix, self.revision), Get(self.key, keys_only=True))
-        earlier, mine = (await self.client.txn(txn)).responses
-        assert isinstance(earlier, GetResponse) and isinstance(mine, GetResponse)
-        if not mine.kvs or mine.kvs[0].create_revision != self.revision:
-            _vanished(self)
-        return list(earlier.kvs)
+        return blockers_in(await self.client.txn(blockers_txn(self.prefix, self.key, self.revision)), self)
 
     @contextlib.asynccontextmanager
     async def deletions(self, key: bytes, *, prefix: bool) -> AsyncIterator[DeletionFeed]:

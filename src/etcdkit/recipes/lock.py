@@ -108,8 +108,7 @@ class AsyncLock:
     async def _queued(self, c: Contender, deadline: float | None) -> bool:
         """Finish an acquire whose enqueue txn answered ``c``: wait for our turn, then hold.
 
-        For callers that ran the enqueue txn themselves (the blocking ``Lock`` runs it in the
-        calling thread); ``deadline`` is on ``time.monotonic()``. Same results as ``acquire``.
+        ``deadline`` is on ``time.monotonic()``. Same results as ``acquire``.
         """
         rev = c.revision
         try:
@@ -125,7 +124,10 @@ class AsyncLock:
         return True
 
     def _took(self, c: Contender) -> None:
-        """Record that the enqueue txn answered ``c`` and ``c`` owns the lock (held from now on)."""
+        """Record that the enqueue txn answered ``c`` and ``c`` owns the lock (held from now on).
+
+        ``_took``, ``_waited`` and ``_handed_back`` are for the blocking ``Lock``, which runs the
+        enqueue, the wait and the release itself, in the calling thread."""
         if not c.owns:
             raise ValueError("contender does not own the lock")
         self._revision = c.revision

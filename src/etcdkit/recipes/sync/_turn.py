@@ -24,10 +24,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import NoReturn, Protocol
 
-from etcdkit.client import Client, Get, GetResponse, KeyValue, Txn, WatchError
+from etcdkit.client import Client, KeyValue, WatchError
 from etcdkit.client._sync_stream import DeletionWatch, StreamExpired, WatchCancelled
-from etcdkit.recipes._queue import TurnTimeout, _vanished
-from etcdkit.recipes.core.mutex import blockers
+from etcdkit.recipes._queue import TurnTimeout, blockers_in, blockers_txn
 
 __all__ = ["STREAM_LIFE", "BlockingTurnIO"]
 
@@ -64,12 +63,7 @@ class BlockingTurnIO:
 
     async def blockers(self) -> list[KeyValue]:
         self.session.check()
-        txn = Txn().then(blockers(self.prefix, self.revision), Get(self.key, keys_only=True))
-        earlier, mine = self.client.txn(txn).responses
-        assert isinstance(earlier, GetResponse) and isinstance(mine, GetResponse)
-        if not mine.kvs or mine.kvs[0].create_revision != self.revision:
-            _vanished(self)
-        return list(earlier.kvs)
+        return blockers_in(self.client.txn(blockers_txn(self.prefix, self.key, self.revision)), self)
 
     def deletions(self, key: bytes, *, prefix: bool) -> _Feed:
         return _Feed(self.session, key, prefix, self.deadline)
