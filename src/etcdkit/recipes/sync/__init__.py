@@ -2,7 +2,9 @@
 
 There is one implementation of every recipe (the ``Async*`` classes over the
 I/O-free cores); the classes here only submit its coroutines through
-``_bridge.Bridge`` and wait. Callbacks and listeners registered here run on
+``_bridge.Bridge`` and wait. Exception: ``Lock.acquire``/``release`` and
+``Election.campaign`` run in the calling thread, over the same algorithm
+with blocking I/O (``_turn``; see docs/recipes.md). Callbacks and listeners registered here run on
 the client's loop thread, so they must not call the blocking client or the
 blocking recipes (that would deadlock; the client raises ``RuntimeError``).
 """
