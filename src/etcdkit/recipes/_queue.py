@@ -126,6 +126,7 @@ class TurnIO(Protocol):
     asyncio recipes (``AsyncTurnIO``) and the blocking ones (``recipes.sync._turn``, whose
     methods never suspend: the coroutine runs to its end in the caller's thread)."""
 
+    prefix: bytes  # the lock's / election's key prefix
     key: bytes  # ours
     revision: int  # its create revision
 
@@ -164,10 +165,10 @@ async def wait_turn(
     Raises ``TurnTimeout`` at ``deadline``, ``SessionLostError`` when the session is lost and
     ``LockNotHeldError`` when ``key`` vanished otherwise (deleted by someone else).
     """
-    await wait_turn_with(AsyncTurnIO(client, session, prefix, key, revision), prefix, deadline, earlier)
+    await wait_turn_with(AsyncTurnIO(client, session, prefix, key, revision), deadline, earlier)
 
 
-async def wait_turn_with(io: TurnIO, prefix: bytes, deadline: float | None, earlier: Sequence[KeyValue] | None) -> None:
+async def wait_turn_with(io: TurnIO, deadline: float | None, earlier: Sequence[KeyValue] | None) -> None:
     """``wait_turn``'s algorithm over ``io`` (same contract)."""
     delay = 0.05
     known = list(earlier) if earlier is not None else None
@@ -178,7 +179,7 @@ async def wait_turn_with(io: TurnIO, prefix: bytes, deadline: float | None, earl
             if not known:
                 return
             if len(known) <= NEAR:
-                known = await _wait_all(io, prefix, deadline)
+                known = await _wait_all(io, deadline)
             else:
                 known = await _wait_newest(io, known[0], deadline)
         except _TRANSIENT:
@@ -189,13 +190,13 @@ async def wait_turn_with(io: TurnIO, prefix: bytes, deadline: float | None, earl
             known = None
 
 
-async def _wait_all(io: TurnIO, prefix: bytes, deadline: float | None) -> list[KeyValue]:
+async def _wait_all(io: TurnIO, deadline: float | None) -> list[KeyValue]:
     """Watch the whole prefix, read the blockers, strike each off as it is deleted; [] when none is left.
 
     (Returns the blockers read, without waiting, should they not all fit the listing: the set only
     shrinks, so that cannot happen after a complete list of at most ``NEAR``.)
     """
-    async with io.deletions(prefix, prefix=True) as feed:
+    async with io.deletions(io.prefix, prefix=True) as feed:
         left = await io.blockers()
         if len(left) > NEAR:
             return left
@@ -261,11 +262,8 @@ class AsyncTurnIO:
 
     @contextlib.asynccontextmanager
     async def deletions(self, key: bytes, *, prefix: bool) -> AsyncIterator[DeletionFeed]:
-        watch = await self.client.watch(key, prefix=prefix, no_put=True)
-        try:
+        async with closing(await self.client.watch(key, prefix=prefix, no_put=True)) as watch:
             yield _AsyncFeed(watch, self.session)
-        finally:
-            await watch.close()
 
     async def pause(self, delay: float) -> None:
         await asyncio.sleep(delay)

@@ -136,7 +136,7 @@ def _turn_here(
             first()
         if not c.owns:
             io = BlockingTurnIO(session, prefix, c.key, c.revision, deadline)
-            drive(wait_turn_with(io, prefix, deadline, c.blockers))
+            drive(wait_turn_with(io, deadline, c.blockers))
     except TurnTimeout:
         give_up(c.revision)
         return False
