@@ -179,7 +179,7 @@ def test_timeout_while_waiting_across_renewals(client: Client, prefix: bytes, mo
 def test_deletion_watch_reopen_reports_a_deletion_made_between_two_streams(client: Client, prefix: bytes) -> None:
     key = prefix + b"k"
     put = client.put(key, b"v")
-    w = DeletionWatch.open(client._view._sync_transport, client._view._ns, key, prefix=False, life=0.3)
+    w = DeletionWatch.open(client._view._transport, client._view._ns, key, prefix=False, life=0.3)
     try:
         assert w.revision >= put.header.revision  # the watch reports what comes after its creation
         with pytest.raises(StreamExpired):
@@ -241,7 +241,7 @@ def test_waits_with_auth_through_a_server_restart(make_server: Callable[..., Ser
         Session(c, ttl=30) as s2,
     ):
         c.get(prefix)  # the blocking transport authenticates
-        old_token = c._view._sync_transport._tokens[srv.endpoint]
+        old_token = c._view._transport._tokens[srv.endpoint]
 
         def reachable() -> bool:
             try:
@@ -255,4 +255,4 @@ def test_waits_with_auth_through_a_server_restart(make_server: Callable[..., Ser
             _until(reachable)  # before the holder releases
 
         _hand_over(c, Lock(s1, name), Lock(s2, name), restart)
-        assert c._view._sync_transport._tokens[srv.endpoint] != old_token
+        assert c._view._transport._tokens[srv.endpoint] != old_token

@@ -104,9 +104,10 @@ def _stop(loop: asyncio.AbstractEventLoop, thread: threading.Thread, pid: int) -
 class _SyncView(KVMixin, LeaseMixin, AdminMixin):
     """The async API methods bound to the never-suspending sync transport."""
 
+    _transport: SyncTransport
+
     def __init__(self, transport: SyncTransport, ns: Namespace) -> None:
         self._transport = transport
-        self._sync_transport = transport  # the same, with its own type
         self._ns = ns
 
 
@@ -301,7 +302,7 @@ class Client:
     def _deletion_watch(self, key: bytes, *, prefix: bool, life: float) -> DeletionWatch:
         """Package-private (the blocking recipes): deletions of ``key`` (or the prefix), read in the
         calling thread; see ``client._sync_stream``."""
-        return DeletionWatch.open(self._view._sync_transport, self._view._ns, key, prefix=prefix, life=life)
+        return DeletionWatch.open(self._view._transport, self._view._ns, key, prefix=prefix, life=life)
 
     def watch(self, key: bytes, **kwargs: Any) -> SyncWatch:
         """Same arguments as ``AsyncClient.watch``."""
