@@ -9,6 +9,14 @@ alternation, CPU accounting and output as bench/kv.py.
 
     PYTHONPATH=src python bench/watch.py --targets etcd
     PYTHONPATH=src python bench/watch.py --grpc-floor   # the transport's own cost, no etcdkit code
+    PYTHONPATH=src python bench/watch.py --fanout-floor --paced 2500,5000,10000   # + the fan-out floor
+
+``--fanout-floor`` adds a third server to the fan-out cells, "floor": the
+least any grpc.aio server must do to serve them (bench/_floor_etcd.py: no
+storage, one pre-encoded message per watch per put, queued messages merged).
+Its rate, delivery latency and CPU per event bound what etcdkit's watch engine
+can reach on this transport and machine. It serves only Put and Watch, so the
+memory cell leaves it out.
 
 ``--grpc-floor`` measures what any grpc.aio server pays per streamed message
 on this machine: a bare server (own process) whose handlers yield a
@@ -21,15 +29,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from _floor_etcd import floor_etcd
 from _spawn import spawned_server
 
-from etcdkit.bench.compare import Cell, measure_idle_memory, render_memory_table, render_table, run_cells
+from etcdkit.bench.compare import Cell, Target, measure_idle_memory, render_memory_table, render_table, run_cells
 from etcdkit.bench.config import BenchConfig
 from etcdkit.bench.procstat import cpu_seconds
 from etcdkit.bench.sidebyside import add_common_args, header, parse_targets, started_targets, write_report
@@ -63,6 +74,13 @@ def cells(duration: float, paced: tuple[float, ...] = (10_000,)) -> list[Cell]:
             label = f"fan-out 1x{n} @{paced_label(rate)} ev/s"
             out.append(Cell(label, BenchConfig(duration=duration, rate=rate / n, **common)))  # type: ignore[arg-type]
     return out
+
+
+@contextlib.contextmanager
+def fanout_floor_target() -> Iterator[Target]:
+    """The fan-out floor server (bench/_floor_etcd.py) as a target named "floor"; killed (by PID) on exit."""
+    with spawned_server(floor_etcd) as (port, pid):
+        yield Target("floor", f"127.0.0.1:{port}", pid)
 
 
 def _floor_server(port_q: Any, go: Any, ticks: int, size: int) -> None:
@@ -147,6 +165,11 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="only measure a bare grpc.aio server's CPU per streamed message (no etcd/etcdkit)",
     )
+    p.add_argument(
+        "--fanout-floor",
+        action="store_true",
+        help="also run the fan-out cells against a server that only does grpc.aio's sends (bench/_floor_etcd.py)",
+    )
     a = p.parse_args(argv)
     if a.grpc_floor:
         for rnd in range(a.rounds):
@@ -161,7 +184,7 @@ def main(argv: list[str]) -> int:
     only = {s.strip() for s in a.only.split(",") if s.strip()}
     paced = tuple(float(r) for r in a.paced.split(",") if r.strip())
     selected = [c for c in cells(duration, paced) if not only or c.label in only]
-    with started_targets(names) as targets:
+    with started_targets(names) as targets, contextlib.ExitStack() as stack:
         # memory first, on fresh servers, so history from the fan-out runs does not blur the delta
         mem = []
         for t in targets:
@@ -172,8 +195,10 @@ def main(argv: list[str]) -> int:
                 continue
             mem.append(m)
             print(f"idle watchers {m.target}: {m.bytes_per_watcher:,.0f} B/watcher", file=sys.stderr)
+        if a.fanout_floor:
+            targets = [*targets, stack.enter_context(fanout_floor_target())]
         rows = run_cells(selected, targets, rounds)
-    all_names = ["etcd", "etcdkit"]
+    all_names = ["etcd", "etcdkit", *(["floor"] if a.fanout_floor else [])]
     offered = ", ".join(paced_label(r) for r in paced)
     settings = (
         f"saturated cells: 1 writer, {EVENTS_AT_SATURATION:,} events per run; "
@@ -187,7 +212,7 @@ def main(argv: list[str]) -> int:
         + "\n"
         + render_table(rows, all_names)
         + f"\n\nMemory per idle watcher ({a.idle_watchers:,} watchers on {a.idle_streams} streams, "
-        "RSS delta; includes the streams' own cost):\n\n" + render_memory_table(mem, all_names) + "\n"
+        "RSS delta; includes the streams' own cost):\n\n" + render_memory_table(mem, ["etcd", "etcdkit"]) + "\n"
     )
     out = write_report(ROOT, a.name, section, a.append_docs)
     print(section)

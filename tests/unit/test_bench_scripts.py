@@ -123,3 +123,48 @@ def test_lock_row_pools_rates_and_takes_the_median_round_ratio() -> None:
     row = recipes.lock_row(8, runs, names)
     # pooled: 600 ops / 3 s = 200/s vs 100/s; per-round ratios 3, 1, 2 -> median 2
     assert row == "| 8 | 200 | 20 | 100 | 2.00x / 2.00x | 0.20x / 0.20x | 0, 3, 0 |"
+
+
+def test_fanout_floor_server_serves_the_fanout_workload(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bench/watch.py --fanout-floor``'s server answers the fan-out cells: every watcher of every
+    stream gets every put, in order, once, ``created`` first (the workload checks the counts)."""
+    import importlib
+
+    import grpc
+
+    from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+    from etcdkit.bench.config import BenchConfig
+    from etcdkit.bench.runner import run_sync
+
+    monkeypatch.syspath_prepend(str(BENCH))  # imported by its own name: the spawned server imports it again
+    monkeypatch.delitem(sys.modules, "watch", raising=False)
+    watch = importlib.import_module("watch")
+    with watch.fanout_floor_target() as target:
+        assert target.name == "floor" and target.endpoint.startswith("127.0.0.1:")
+        cfg = BenchConfig(workload="watch", endpoints=(target.endpoint,), conns=2, watchers=12, streams=5,
+                          total=20, prefix=b"/floor/", drain_timeout=10.0)
+        r = run_sync(cfg)
+        assert r.acknowledged == 20
+        assert r.extra["events_delivered"] == r.extra["events_expected"] == 20 * 12
+
+        # Two watches on one stream, then puts written while the sender may lag: per watch, one
+        # created answer first, then every revision once and in order, whatever the merging.
+        with grpc.insecure_channel(target.endpoint) as ch:
+            kv = rpc_pb2_grpc.KVStub(ch)
+            creates = [rpc_pb2.WatchRequest(create_request=rpc_pb2.WatchCreateRequest(key=b"/f/", range_end=b"/g"))] * 2
+            call = rpc_pb2_grpc.WatchStub(ch).Watch(iter(creates), timeout=10)
+            seen: dict[int, list[object]] = {0: [], 1: []}
+            revs = []
+            for resp in call:  # bounded: the deadline above, and the break once all puts arrived
+                if resp.created:
+                    seen[resp.watch_id].append("created")
+                    if all(seen.values()):
+                        revs = [kv.Put(rpc_pb2.PutRequest(key=b"/f/%d" % i, value=b"v"), timeout=10).header.revision
+                                for i in range(5)]
+                for ev in resp.events:
+                    assert resp.header.revision >= ev.kv.mod_revision
+                    seen[resp.watch_id].append(ev.kv.mod_revision)
+                if revs and all(len(s) == 6 for s in seen.values()):
+                    break
+            call.cancel()  # type: ignore[no-untyped-call]
+        assert seen == {0: ["created", *revs], 1: ["created", *revs]}
