@@ -3,10 +3,11 @@
 Runs in the client's own virtualenv (see bench/_venv.py), so it imports only
 the stdlib, that client and bench/_loops.py, never etcdkit.
 
-Usage: python _other_clients.py CLIENT WORKLOAD HOST:PORT CONCURRENCY DURATION WARMUP KEYS
+Usage: python _other_clients.py CLIENT WORKLOAD HOST:PORT CONCURRENCY DURATION WARMUP KEYS DEADLINE
   CLIENT    python-etcd3 | aetcd
   WORKLOAD  put | get    (32-byte keys from bench/clients.py's key space, 256-byte values)
             | watch      (1 writer thread/task, 1 watcher; CONCURRENCY is ignored)
+  DEADLINE  seconds given to the client as its per-call ``timeout``, or ``default`` (the client's own: none)
 Prints one JSON object (bench/_loops.summary plus the client's version).
 """
 
@@ -30,11 +31,12 @@ def key(i: int, keys: int) -> bytes:
 
 
 def etcd3_cell(
-    workload: str, endpoint: str, concurrency: int, duration: float, warmup: float, keys: int
+    workload: str, endpoint: str, concurrency: int, duration: float, warmup: float, keys: int,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
     etcd3: Any = importlib.import_module("etcd3")
     host, port = endpoint.rsplit(":", 1)
-    c = etcd3.client(host=host, port=int(port))  # one client (one channel) shared by every thread
+    c = etcd3.client(host=host, port=int(port), timeout=deadline)  # one client (one channel) shared by every thread
     try:
         if workload == "watch":
             meter = WatchMeter()
@@ -63,11 +65,12 @@ def etcd3_cell(
 
 
 async def aetcd_cell(
-    workload: str, endpoint: str, concurrency: int, duration: float, warmup: float, keys: int
+    workload: str, endpoint: str, concurrency: int, duration: float, warmup: float, keys: int,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
     aetcd: Any = importlib.import_module("aetcd")
     host, port = endpoint.rsplit(":", 1)
-    async with aetcd.Client(host=host, port=int(port)) as c:
+    async with aetcd.Client(host=host, port=int(port), timeout=deadline) as c:
         if workload == "watch":
             meter = WatchMeter()
             w = await c.watch_prefix(meter.prefix)
@@ -98,10 +101,11 @@ async def aetcd_cell(
 
 
 def main(argv: list[str]) -> None:
-    client, workload, endpoint, conc, dur, warm, keys = argv
+    client, workload, endpoint, conc, dur, warm, keys, deadline = argv
     if workload not in ("put", "get", "watch"):
         raise SystemExit(f"unknown workload {workload!r}")
-    args = (workload, endpoint, int(conc), float(dur), float(warm), int(keys))
+    per_call = None if deadline == "default" else float(deadline)
+    args = (workload, endpoint, int(conc), float(dur), float(warm), int(keys), per_call)
     if client == "python-etcd3":
         out = etcd3_cell(*args)
     elif client == "aetcd":

@@ -22,6 +22,13 @@ the same client in the same process: the writer puts (1 in flight) for
 ``--duration`` s, the watcher consumes the events; it reports events delivered
 per second and delivery latency (put issued -> event in the watcher's hands).
 
+Deadlines: by default each client runs with its own default per-request
+deadline (etcdkit: ``request_timeout`` 10 s; aetcd, python-etcd3 and the stub:
+none). ``--deadline S`` gives every client the same deadline of ``S`` seconds
+on each call (etcdkit's ``request_timeout``, aetcd's and python-etcd3's
+``timeout``, the stub's ``timeout=``), so that all of them do the same work per
+call: a gRPC deadline costs the client a timer per call.
+
 Per cell the report gives acknowledged ops/s over all rounds, the median of the
 rounds' p50 and p99 latencies, the median of the rounds' client CPU per op
 (``time.process_time`` of the client process over the measured phase / acknowledged
@@ -63,10 +70,17 @@ def key(i: int, keys: int) -> bytes:
     return b"/bench-clients/%017d" % (i % keys)
 
 
-async def _async_cell(workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
+def _deadline_kw(deadline: float | None) -> dict[str, float]:
+    """etcdkit's client keywords for ``--deadline`` (none: the client's default)."""
+    return {} if deadline is None else {"request_timeout": deadline}
+
+
+async def _async_cell(
+    workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int, deadline: float | None
+) -> Any:
     from etcdkit import AsyncClient
 
-    async with AsyncClient(endpoints=[endpoint]) as c:
+    async with AsyncClient(endpoints=[endpoint], **_deadline_kw(deadline)) as c:
         if workload == "watch":
             meter = WatchMeter()
             w = await c.watch(meter.prefix, prefix=True)
@@ -90,10 +104,12 @@ async def _async_cell(workload: str, endpoint: str, conc: int, duration: float, 
         return summary(*await run_tasks(op, conc, duration))
 
 
-def _sync_cell(workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
+def _sync_cell(
+    workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int, deadline: float | None
+) -> Any:
     from etcdkit import Client
 
-    with Client(endpoints=[endpoint]) as c:
+    with Client(endpoints=[endpoint], **_deadline_kw(deadline)) as c:
         if workload == "watch":
             meter = WatchMeter()
             with c.watch(meter.prefix, prefix=True) as w:
@@ -109,7 +125,9 @@ def _sync_cell(workload: str, endpoint: str, conc: int, duration: float, warmup:
         return summary(*run_threads(op, conc, duration))
 
 
-async def _stub_cell(workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
+async def _stub_cell(
+    workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int, deadline: float | None
+) -> Any:
     import grpc
 
     from etcdkit.api.keys import prefix_end
@@ -119,7 +137,7 @@ async def _stub_cell(workload: str, endpoint: str, conc: int, duration: float, w
         kv = rpc_pb2_grpc.KVStub(ch)
 
         async def put(k: bytes, v: bytes) -> object:
-            return await kv.Put(rpc_pb2.PutRequest(key=k, value=v))
+            return await kv.Put(rpc_pb2.PutRequest(key=k, value=v), timeout=deadline)
 
         if workload == "watch":
             meter = WatchMeter()
@@ -149,17 +167,27 @@ async def _stub_cell(workload: str, endpoint: str, conc: int, duration: float, w
         async def op(i: int) -> object:
             if workload == "put":
                 return await put(key(i, keys), VALUE)
-            return await kv.Range(rpc_pb2.RangeRequest(key=key(i, keys)))
+            return await kv.Range(rpc_pb2.RangeRequest(key=key(i, keys)), timeout=deadline)
 
         await run_tasks(op, conc, warmup)
         return summary(*await run_tasks(op, conc, duration))
 
 
-def run_ours(client: str, workload: str, endpoint: str, conc: int, duration: float, warmup: float, keys: int) -> Any:
-    """One cell of one of etcdkit's clients (or the stub), in this process: the ``_loops.summary`` dict."""
+def run_ours(
+    client: str,
+    workload: str,
+    endpoint: str,
+    conc: int,
+    duration: float,
+    warmup: float,
+    keys: int,
+    deadline: float | None = None,
+) -> Any:
+    """One cell of one of etcdkit's clients (or the stub), in this process: the ``_loops.summary`` dict.
+    ``deadline``: per-call deadline in seconds for every call (None: the client's default)."""
     if workload not in ("put", "get", "watch"):
         raise ValueError(f"unknown workload {workload!r}")
-    args = (workload, endpoint, conc, duration, warmup, keys)
+    args = (workload, endpoint, conc, duration, warmup, keys, deadline)
     if client == "etcdkit-async":
         return asyncio.run(_async_cell(*args))
     if client == "etcdkit-sync":
@@ -314,6 +342,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keys", type=int, default=1000)
     p.add_argument("--etcd3-venv", default="/tmp/etcd3-venv")
     p.add_argument("--aetcd-venv", default="/tmp/aetcd-venv")
+    p.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        help="the same per-call deadline (seconds) for every client (default: each client's own default)",
+    )
     p.add_argument("--json", default=None, help="also write every round's raw result here")
     p.add_argument("--from-json", default=None, help="print the tables of an earlier run's --json file and exit")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -321,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=1, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.child:
-        print(json.dumps(run_ours(a.child, a.workload, a.endpoints, a.n, a.duration, a.warmup, a.keys)))
+        print(json.dumps(run_ours(a.child, a.workload, a.endpoints, a.n, a.duration, a.warmup, a.keys, a.deadline)))
         return 0
 
     if a.from_json:
@@ -351,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     raw: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     try:
         _populate(endpoint, a.keys)
-        common = [str(a.duration), str(a.warmup), str(a.keys)]
+        common = [str(a.duration), str(a.warmup), str(a.keys), "default" if a.deadline is None else str(a.deadline)]
         for rnd in range(a.rounds):
             order = clients[rnd % len(clients) :] + clients[: rnd % len(clients)]
             for wl in a.workloads.split(","):
@@ -361,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                             cmd = [str(pythons[c]), str(Path(__file__).resolve()), "--child", c, "--workload", wl]
                             cmd += ["--endpoints", endpoint, "--n", str(n), "--duration", str(a.duration)]
                             cmd += ["--warmup", str(a.warmup), "--keys", str(a.keys)]
+                            cmd += [] if a.deadline is None else ["--deadline", str(a.deadline)]
                         else:
                             cmd = [str(pythons[c]), str(HERE / "_other_clients.py"), c, wl, endpoint, str(n), *common]
                         res = _run_child([str(x) for x in cmd])

@@ -64,6 +64,16 @@ def test_our_cells_count_every_call(endpoint: str, client: str, concurrency: int
 
 
 @pytest.mark.parametrize("client", clients.OURS)
+def test_deadline_reaches_every_call_of_our_clients(endpoint: str, client: str) -> None:
+    """``--deadline`` is applied per call: one far shorter than any answer fails calls as deadlines."""
+    out = clients.run_ours(client, "get", endpoint, 2, 0.2, 0.0, 8, deadline=1e-6)
+    assert out["issued"] == out["acked"] + out["errors"] and out["errors"] > 0
+    assert "deadline" in str(out["first_error"]).lower(), out["first_error"]
+    ok = clients.run_ours(client, "get", endpoint, 2, 0.2, 0.0, 8, deadline=30.0)
+    assert ok["errors"] == 0 and ok["acked"] > 0, ok["first_error"]
+
+
+@pytest.mark.parametrize("client", clients.OURS)
 def test_our_watch_cells_deliver_every_acknowledged_put(endpoint: str, client: str) -> None:
     out = clients.run_ours(client, "watch", endpoint, 1, 0.2, 0.0, 8)
     assert out["end_seen"]
