@@ -22,6 +22,7 @@ from etcdkit.client import (
     Put,
     Txn,
     WatchCompactedError,
+    _fork,
 )
 
 
@@ -129,6 +130,7 @@ def test_inherited_client_refuses_in_a_child(endpoint: str, monkeypatch: pytest.
         c.put(b"fork", b"parent")
         parent = os.getpid()
         monkeypatch.setattr(os, "getpid", lambda: parent + 1)
+        monkeypatch.setattr(_fork, "pid", parent + 1)  # what the fork hook does in a real child
         with pytest.raises(ClientClosedError):
             c.get(b"fork")
         with pytest.raises(ClientClosedError):

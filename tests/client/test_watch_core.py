@@ -371,9 +371,9 @@ def test_backoff_grows_and_is_capped() -> None:
 
 def test_endpoint_picker_and_revision_floor() -> None:
     p = EndpointPicker(("a", "b", "c"))
-    assert p.order() == ["a", "b", "c"]
+    assert p.order() == ("a", "b", "c")
     p.failed("a", OSError("x"))
-    assert p.current == "b" and p.order() == ["b", "c", "a"]
+    assert p.current == "b" and p.order() == ("b", "c", "a")
     p.failed("c", OSError("y"))  # not current: no move
     assert p.current == "b"
     p.succeeded("c")

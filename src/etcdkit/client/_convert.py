@@ -8,6 +8,10 @@ namespace), incoming keys lose the prefix.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
 from etcdkit.api.keys import FROM_KEY, prefix_end
 from etcdkit.api.pb import kv_pb2, rpc_pb2
 from etcdkit.client.types import (
@@ -27,9 +31,36 @@ __all__ = ["Namespace", "header"]
 
 _EVENT_TYPES = (EventType.PUT, EventType.DELETE)  # by wire value (mvccpb.Event.EventType)
 
+# Hot-path constructors of the frozen result types. A frozen dataclass's generated __init__ sets
+# every field through object.__setattr__; setting the slots through their descriptors builds the
+# same (equal, hashable, still frozen) object in about half the time. Used for the types every
+# get, put and watch event builds; the field order is checked here, at import.
+_Setter = Callable[[Any, Any], None]
+_new = object.__new__
+
+
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[_Setter, ...]:
+    if tuple(f.name for f in dataclasses.fields(cls)) != names:
+        raise AssertionError(f"{cls.__name__}'s fields changed: update etcdkit.client._convert")
+    return tuple(getattr(cls, n).__set__ for n in names)
+
+
+_H_CLUSTER, _H_MEMBER, _H_REVISION, _H_TERM = _slot_setters(
+    ResponseHeader, ("cluster_id", "member_id", "revision", "raft_term")
+)
+_KV_KEY, _KV_VALUE, _KV_CREATE, _KV_MOD, _KV_VERSION, _KV_LEASE = _slot_setters(
+    KeyValue, ("key", "value", "create_revision", "mod_revision", "version", "lease")
+)
+_GET_HEADER, _GET_KVS, _GET_COUNT, _GET_MORE = _slot_setters(GetResponse, ("header", "kvs", "count", "more"))
+
 
 def header(h: rpc_pb2.ResponseHeader) -> ResponseHeader:
-    return ResponseHeader(h.cluster_id, h.member_id, h.revision, h.raft_term)
+    out = _new(ResponseHeader)
+    _H_CLUSTER(out, h.cluster_id)
+    _H_MEMBER(out, h.member_id)
+    _H_REVISION(out, h.revision)
+    _H_TERM(out, h.raft_term)
+    return out
 
 
 def member(m: rpc_pb2.Member) -> Member:
@@ -64,28 +95,30 @@ class Namespace:
         key = kv.key
         if self.prefix and key.startswith(self.prefix):
             key = key[len(self.prefix) :]
-        return KeyValue(key, kv.value, kv.create_revision, kv.mod_revision, kv.version, kv.lease)
+        out = _new(KeyValue)
+        _KV_KEY(out, key)
+        _KV_VALUE(out, kv.value)
+        _KV_CREATE(out, kv.create_revision)
+        _KV_MOD(out, kv.mod_revision)
+        _KV_VERSION(out, kv.version)
+        _KV_LEASE(out, kv.lease)
+        return out
 
     def event(self, e: kv_pb2.Event) -> Event:
         prev = self.kv(e.prev_kv) if e.HasField("prev_kv") else None
         return Event(_EVENT_TYPES[e.type], self.kv(e.kv), prev)
 
     def get(self, r: rpc_pb2.RangeResponse) -> GetResponse:
-        h = r.header
         kvs = r.kvs
-        return GetResponse(
-            ResponseHeader(h.cluster_id, h.member_id, h.revision, h.raft_term),
-            tuple([self.kv(kv) for kv in kvs]) if kvs else (),
-            r.count,
-            r.more,
-        )
+        out = _new(GetResponse)
+        _GET_HEADER(out, header(r.header))
+        _GET_KVS(out, tuple([self.kv(kv) for kv in kvs]) if kvs else ())
+        _GET_COUNT(out, r.count)
+        _GET_MORE(out, r.more)
+        return out
 
     def put(self, r: rpc_pb2.PutResponse) -> PutResponse:
-        h = r.header
-        return PutResponse(
-            ResponseHeader(h.cluster_id, h.member_id, h.revision, h.raft_term),
-            self.kv(r.prev_kv) if r.HasField("prev_kv") else None,
-        )
+        return PutResponse(header(r.header), self.kv(r.prev_kv) if r.HasField("prev_kv") else None)
 
     def delete(self, r: rpc_pb2.DeleteRangeResponse) -> DeleteResponse:
         return DeleteResponse(header(r.header), r.deleted, tuple(self.kv(kv) for kv in r.prev_kvs))

@@ -30,10 +30,11 @@ import threading
 
 from etcdkit.client.exceptions import ForkUnsafeError
 
-__all__ = ["SHUTDOWN_GRACE", "channel_closed", "channel_opened", "check_aio_usable"]
+__all__ = ["SHUTDOWN_GRACE", "channel_closed", "channel_opened", "check_aio_usable", "pid"]
 
 SHUTDOWN_GRACE = 0.25  # seconds a stopping grpc.aio poller thread gets to end before fork()
 
+pid = os.getpid()  # this process's PID, kept current by the fork hook (os.getpid() is a system call)
 _aio_live_at_fork = False  # set in the parent just before fork()
 _aio_inherited = False  # in a child: grpc.aio was inherited live (and so is dead here)
 _open_channels = 0  # grpc.aio channels etcdkit opened and has not closed yet
@@ -78,8 +79,9 @@ def _after_fork_in_parent() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _aio_inherited
+    global _aio_inherited, pid
     _aio_inherited = _aio_inherited or _aio_live_at_fork
+    pid = os.getpid()
 
 
 def check_aio_usable() -> None:

@@ -32,6 +32,7 @@ import grpc
 import grpc.aio
 
 from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
+from etcdkit.client import _fork
 from etcdkit.client._fork import channel_closed, channel_opened, check_aio_usable
 from etcdkit.client._protocol.connection import ConnectionState, ConnectionTracker
 from etcdkit.client._protocol.endpoints import EndpointPicker, RevisionFloor
@@ -251,7 +252,7 @@ class Transport:
         no extra coroutine, task or ``wait_for`` per call — one connectivity
         check, the stub call, the floor check and two comparisons.
         """
-        if self._closed or os.getpid() != self.pid:
+        if self._closed or _fork.pid != self.pid:  # _fork.pid: os.getpid() without a system call
             self.check_open()
         budget = timeout if timeout is not None else self.config.request_timeout
         deadline = None if budget is None else time.monotonic() + budget

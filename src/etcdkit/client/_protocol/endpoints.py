@@ -38,9 +38,9 @@ class EndpointPicker:
     def current(self) -> str:
         return self._endpoints[self._index]
 
-    def order(self) -> list[str]:
+    def order(self) -> tuple[str, ...]:
         """Endpoints for one retry pass: the current one first, then the rest in ring order."""
-        return list(self._orders[self._index])
+        return self._orders[self._index]
 
     def failed(self, endpoint: str, error: BaseException) -> None:
         """Record a failure; if it was on the current endpoint, move to the next one."""
