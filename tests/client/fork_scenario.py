@@ -4,16 +4,19 @@ Usage: ``python fork_scenario.py ENDPOINT PREFIX FORKS MODE`` where MODE is
 ``open`` (fork while a client with a watch and a keep-alive is open) or
 ``closed`` (close it before forking). Each child reports what it saw as one
 JSON object on a pipe; the parent reaps each child by PID within a deadline
-(SIGKILL after it) and checks its own client still works. The last line of
-stdout is a JSON report.
+(SIGKILL after it) and checks its own client still works. A child that hangs
+writes its threads' Python stacks (``faulthandler``) shortly before the
+deadline; the report carries them. The last line of stdout is a JSON report.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -83,9 +86,13 @@ def main() -> None:
         parent.close()
     for i in range(forks):
         rfd, wfd = os.pipe()
+        stacks = os.path.join(tempfile.gettempdir(), f"fork-child-{os.getpid()}-{i}.txt")
         pid = os.fork()
         if pid == 0:  # child: report, then leave without running the parent's cleanup
             os.close(rfd)
+            # If the child hangs, its threads' stacks are written before the parent kills it.
+            trace = open(stacks, "w")  # noqa: SIM115 - must stay open until the child exits
+            faulthandler.dump_traceback_later(CHILD_DEADLINE - 5, file=trace)
             try:
                 seen = child(ep, prefix, i, parent if mode == "open" else None)
             except BaseException as e:
@@ -98,7 +105,13 @@ def main() -> None:
         while chunk := os.read(rfd, 65536):
             data += chunk
         os.close(rfd)
-        report["children"].append({"fate": fate, "seen": json.loads(data) if data else None})
+        entry = {"fate": fate, "seen": json.loads(data) if data else None}
+        if fate == "hung (killed)" and os.path.exists(stacks):
+            with open(stacks) as f:
+                entry["stacks"] = f.read()[-4000:]
+        if os.path.exists(stacks):
+            os.unlink(stacks)
+        report["children"].append(entry)
         if mode == "open":
             r = parent.put(prefix + b"w", b"%d" % i)
             batch = w.next(timeout=10)
