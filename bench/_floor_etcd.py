@@ -59,6 +59,10 @@ class _Outbox:
         return b"".join(self._pending.pop(key))
 
 
+def _header(revision: int) -> rpc_pb2.ResponseHeader:
+    return rpc_pb2.ResponseHeader(cluster_id=1, member_id=1, revision=revision, raft_term=1)
+
+
 def floor_etcd(port_q: Any) -> None:
     """Child process (see ``_spawn.spawned_server``): serve on a free loopback port until killed."""
     import grpc
@@ -70,7 +74,7 @@ def floor_etcd(port_q: Any) -> None:
         async def put(req: rpc_pb2.PutRequest, _context: Any) -> rpc_pb2.PutResponse:
             nonlocal revision
             revision += 1
-            header = rpc_pb2.ResponseHeader(cluster_id=1, member_id=1, revision=revision, raft_term=1)
+            header = _header(revision)
             kv = kv_pb2.KeyValue(key=req.key, value=req.value, create_revision=revision, mod_revision=revision,
                                  version=1)
             shared = rpc_pb2.WatchResponse(header=header, events=[kv_pb2.Event(kv=kv)]).SerializeToString()
@@ -87,9 +91,9 @@ def floor_etcd(port_q: Any) -> None:
                 async for req in requests:
                     if req.HasField("create_request"):
                         wid = rpc_pb2.WatchResponse(watch_id=len(box.ids)).SerializeToString()
-                        header = rpc_pb2.ResponseHeader(cluster_id=1, member_id=1, revision=revision, raft_term=1)
-                        created = rpc_pb2.WatchResponse(header=header, created=True).SerializeToString() + wid
-                        box.add(b"created" + wid, created)  # its own key: never merged with events
+                        created = rpc_pb2.WatchResponse(header=_header(revision), created=True)
+                        # under its own key: a created answer is never merged with events
+                        box.add(b"created" + wid, created.SerializeToString() + wid)
                         box.ids.append(wid)
 
             reader = asyncio.create_task(read())
