@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from etcdkit.ctl._calls import JOIN_TIMEOUT, CallSet
 from etcdkit.ctl._context import Context
 from etcdkit.ctl._exit import EXIT_BAD_ARGS, EXIT_ERROR, CtlError
 
@@ -33,6 +34,7 @@ class _Session:
         self.lease = self.conn.unary("Lease", "LeaseGrant", rpc_pb2.LeaseGrantRequest(TTL=ttl)).ID
         self.stop = threading.Event()
         self.lost = threading.Event()
+        self._calls = CallSet()
         self._thread = threading.Thread(target=self._keepalive, daemon=True)
         self._thread.start()
 
@@ -40,7 +42,7 @@ class _Session:
         from etcdkit.ctl.commands.lease import keep_alive_stream
 
         try:
-            for resp in keep_alive_stream(self.conn, self.lease, self.stop):
+            for resp in keep_alive_stream(self.conn, self.lease, self.stop, self._calls):
                 if resp.TTL <= 0:
                     break
         except Exception:
@@ -52,6 +54,8 @@ class _Session:
         from etcdkit.api.pb import rpc_pb2
 
         self.stop.set()
+        self._calls.cancel_all()
+        self._thread.join(JOIN_TIMEOUT)
         with contextlib.suppress(Exception):
             self.conn.unary("Lease", "LeaseRevoke", rpc_pb2.LeaseRevokeRequest(ID=self.lease))
 

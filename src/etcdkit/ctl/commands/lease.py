@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from etcdkit.ctl._calls import CallSet
 from etcdkit.ctl._context import Context
 from etcdkit.ctl._exit import EXIT_BAD_ARGS, EXIT_BAD_CONNECTION, EXIT_ERROR, CtlError
 from etcdkit.ctl.commands._args import go_parse_int
@@ -86,8 +87,11 @@ def list_leases(ctx: Context) -> int:
     return 0
 
 
-def keep_alive_stream(conn: Any, lid: int, stop: threading.Event) -> Iterator[Any]:
-    """Yield LeaseKeepAliveResponses, sending a request every TTL/3 seconds (at least every 0.5 s) until ``stop``."""
+def keep_alive_stream(conn: Any, lid: int, stop: threading.Event, calls: CallSet | None = None) -> Iterator[Any]:
+    """Yield LeaseKeepAliveResponses, sending a request every TTL/3 seconds (at least every 0.5 s) until ``stop``.
+
+    The call is cancelled when the generator is closed; a reader in another thread passes ``calls``,
+    which the thread ending the command cancels (see ``etcdkit.ctl._calls``)."""
     from etcdkit.api.pb import rpc_pb2
 
     interval = [0.5]
@@ -99,12 +103,15 @@ def keep_alive_stream(conn: Any, lid: int, stop: threading.Event) -> Iterator[An
 
     conn.authenticate()
     call = conn.stub("Lease").LeaseKeepAlive(requests(), metadata=conn.metadata or None)
-    stop_watch = threading.Thread(target=lambda: (stop.wait(), call.cancel()), daemon=True)
-    stop_watch.start()
-    for resp in call:
-        if resp.TTL > 0:
-            interval[0] = max(resp.TTL / 3.0, 0.5)
-        yield resp
+    if calls is not None:
+        calls.add(call)
+    try:
+        for resp in call:
+            if resp.TTL > 0:
+                interval[0] = max(resp.TTL / 3.0, 0.5)
+            yield resp
+    finally:
+        call.cancel()
 
 
 def keep_alive(ctx: Context) -> int:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from etcdkit.ctl._calls import JOIN_TIMEOUT, CallSet
 from etcdkit.ctl._context import Context
 from etcdkit.ctl._exit import EXIT_BAD_ARGS, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, CtlError
 from etcdkit.ctl.commands._args import arg_bytes
@@ -48,7 +49,10 @@ def watch_request(args: list[str], values: dict[str, Any]) -> Any:
         progress_notify=bool(values.get("progress-notify"))))
 
 
-def _stream(ctx: Context, req: Any, stop: threading.Event) -> Iterator[Any]:
+def _stream(ctx: Context, req: Any, stop: threading.Event, calls: CallSet | None = None) -> Iterator[Any]:
+    """The responses of one Watch stream for ``req``. The request stream stays open until ``stop`` is set.
+    The call is cancelled when the generator is closed, and, if given, registered in ``calls`` for a
+    reader in another thread (see ``etcdkit.ctl._calls``)."""
     conn = ctx.conn()
     conn.authenticate()
 
@@ -57,8 +61,12 @@ def _stream(ctx: Context, req: Any, stop: threading.Event) -> Iterator[Any]:
         stop.wait()
 
     call = conn.stub("Watch").Watch(requests(), metadata=[*conn.metadata, ("hasleader", "true")])
-    threading.Thread(target=lambda: (stop.wait(), call.cancel()), daemon=True).start()
-    yield from call
+    if calls is not None:
+        calls.add(call)
+    try:
+        yield from call
+    finally:
+        call.cancel()
 
 
 def _run_exec(ctx: Context, resp: Any, exec_args: list[str]) -> None:
@@ -82,8 +90,9 @@ def _go_slice_q(items: list[str]) -> str:
     return "[" + " ".join(go_quote(i) for i in items) + "]"
 
 
-def _print_loop(ctx: Context, req: Any, exec_args: list[str], stop: threading.Event) -> None:
-    for resp in _stream(ctx, req, stop):
+def _print_loop(ctx: Context, req: Any, exec_args: list[str], stop: threading.Event,
+                calls: CallSet | None = None) -> None:
+    for resp in _stream(ctx, req, stop, calls):
         if resp.created and not resp.events and not resp.canceled:
             continue
         if resp.canceled:
@@ -97,10 +106,10 @@ def _print_loop(ctx: Context, req: Any, exec_args: list[str], stop: threading.Ev
             return
 
 
-def _quiet_loop(ctx: Context, req: Any, exec_args: list[str], stop: threading.Event) -> None:
+def _quiet_loop(ctx: Context, req: Any, exec_args: list[str], stop: threading.Event, calls: CallSet) -> None:
     """An interactive watcher thread: a stream cancelled because the command is ending is not an error."""
     try:
-        _print_loop(ctx, req, exec_args, stop)
+        _print_loop(ctx, req, exec_args, stop, calls)
     except Exception as exc:
         if not stop.is_set():
             details = getattr(exc, "details", None)
@@ -145,6 +154,8 @@ def _interactive(ctx: Context, env_key: str, env_range: str) -> int:
 
     cmd = ctx.inv.command
     stop = threading.Event()
+    calls = CallSet()
+    readers: list[threading.Thread] = []
     ctx.settings()
     try:
         while True:
@@ -177,6 +188,11 @@ def _interactive(ctx: Context, env_key: str, env_range: str) -> int:
             except ValueError as exc:
                 ctx.err(f"Invalid command {line} ({exc})\n")
                 continue
-            threading.Thread(target=_quiet_loop, args=(ctx, req, exec_args, stop), daemon=True).start()
+            reader = threading.Thread(target=_quiet_loop, args=(ctx, req, exec_args, stop, calls), daemon=True)
+            reader.start()
+            readers.append(reader)
     finally:
         stop.set()
+        calls.cancel_all()
+        for reader in readers:  # bounded: a reader ends once its call is cancelled (or its dial fails)
+            reader.join(JOIN_TIMEOUT)
