@@ -27,7 +27,8 @@ deadline (etcdkit: ``request_timeout`` 10 s; aetcd, python-etcd3 and the stub:
 none). ``--deadline S`` gives every client the same deadline of ``S`` seconds
 on each call (etcdkit's ``request_timeout``, aetcd's and python-etcd3's
 ``timeout``, the stub's ``timeout=``), so that all of them do the same work per
-call: a gRPC deadline costs the client a timer per call.
+call: a gRPC deadline costs the client a timer per call. ``--deadline none``
+runs every client without one (etcdkit: ``request_timeout=None``).
 
 Per cell the report gives acknowledged ops/s over all rounds, the median of the
 rounds' p50 and p99 latencies, the median of the rounds' client CPU per op
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -70,9 +72,35 @@ def key(i: int, keys: int) -> bytes:
     return b"/bench-clients/%017d" % (i % keys)
 
 
-def _deadline_kw(deadline: float | None) -> dict[str, float]:
-    """etcdkit's client keywords for ``--deadline`` (none: the client's default)."""
-    return {} if deadline is None else {"request_timeout": deadline}
+NO_DEADLINE = math.inf
+"""``--deadline none``: no client sets a per-call deadline."""
+
+
+def _deadline_kw(deadline: float | None) -> dict[str, Any]:
+    """etcdkit's client keywords for ``--deadline`` (None: the client's default; ``NO_DEADLINE``: none)."""
+    if deadline is None:
+        return {}
+    return {"request_timeout": None if deadline == NO_DEADLINE else deadline}
+
+
+def _stub_timeout(deadline: float | None) -> float | None:
+    """The bare stub's ``timeout=`` for ``--deadline`` (its default is none)."""
+    return None if deadline == NO_DEADLINE else deadline
+
+
+def _other_deadline(deadline: float | None) -> str:
+    """``_other_clients.py``'s DEADLINE argument: their default and ``none`` are both no deadline."""
+    return "default" if deadline is None or deadline == NO_DEADLINE else str(deadline)
+
+
+def _deadline_text(deadline: float) -> str:
+    """``--deadline``'s value for a child of ours (the inverse of ``_deadline_arg``)."""
+    return "none" if deadline == NO_DEADLINE else str(deadline)
+
+
+def _deadline_arg(text: str) -> float:
+    """``--deadline``'s value: seconds, or ``none``."""
+    return NO_DEADLINE if text.strip().lower() == "none" else float(text)
 
 
 async def _async_cell(
@@ -133,6 +161,7 @@ async def _stub_cell(
     from etcdkit.api.keys import prefix_end
     from etcdkit.api.pb import rpc_pb2, rpc_pb2_grpc
 
+    deadline = _stub_timeout(deadline)
     async with grpc.aio.insecure_channel(endpoint) as ch:
         kv = rpc_pb2_grpc.KVStub(ch)
 
@@ -184,7 +213,8 @@ def run_ours(
     deadline: float | None = None,
 ) -> Any:
     """One cell of one of etcdkit's clients (or the stub), in this process: the ``_loops.summary`` dict.
-    ``deadline``: per-call deadline in seconds for every call (None: the client's default)."""
+    ``deadline``: per-call deadline in seconds for every call (None: the client's default;
+    ``NO_DEADLINE``: none)."""
     if workload not in ("put", "get", "watch"):
         raise ValueError(f"unknown workload {workload!r}")
     args = (workload, endpoint, conc, duration, warmup, keys, deadline)
@@ -344,9 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--aetcd-venv", default="/tmp/aetcd-venv")
     p.add_argument(
         "--deadline",
-        type=float,
+        type=_deadline_arg,
         default=None,
-        help="the same per-call deadline (seconds) for every client (default: each client's own default)",
+        help="the same per-call deadline (seconds, or 'none') for every client (default: each client's own default)",
     )
     p.add_argument("--json", default=None, help="also write every round's raw result here")
     p.add_argument("--from-json", default=None, help="print the tables of an earlier run's --json file and exit")
@@ -385,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     raw: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     try:
         _populate(endpoint, a.keys)
-        common = [str(a.duration), str(a.warmup), str(a.keys), "default" if a.deadline is None else str(a.deadline)]
+        common = [str(a.duration), str(a.warmup), str(a.keys), _other_deadline(a.deadline)]
         for rnd in range(a.rounds):
             order = clients[rnd % len(clients) :] + clients[: rnd % len(clients)]
             for wl in a.workloads.split(","):
@@ -395,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
                             cmd = [str(pythons[c]), str(Path(__file__).resolve()), "--child", c, "--workload", wl]
                             cmd += ["--endpoints", endpoint, "--n", str(n), "--duration", str(a.duration)]
                             cmd += ["--warmup", str(a.warmup), "--keys", str(a.keys)]
-                            cmd += [] if a.deadline is None else ["--deadline", str(a.deadline)]
+                            cmd += [] if a.deadline is None else ["--deadline", _deadline_text(a.deadline)]
                         else:
                             cmd = [str(pythons[c]), str(HERE / "_other_clients.py"), c, wl, endpoint, str(n), *common]
                         res = _run_child([str(x) for x in cmd])

@@ -73,6 +73,22 @@ def test_deadline_reaches_every_call_of_our_clients(endpoint: str, client: str) 
     assert ok["errors"] == 0 and ok["acked"] > 0, ok["first_error"]
 
 
+def test_deadline_none_means_no_deadline_for_every_client() -> None:
+    none = clients._deadline_arg("none")
+    assert clients._deadline_text(none) == "none" and clients._deadline_arg(clients._deadline_text(2.5)) == 2.5
+    assert clients._deadline_kw(none) == {"request_timeout": None}  # etcdkit's default is 10 s: switched off
+    assert clients._deadline_kw(None) == {} and clients._deadline_kw(3.0) == {"request_timeout": 3.0}
+    assert clients._stub_timeout(none) is None and clients._stub_timeout(3.0) == 3.0
+    assert clients._other_deadline(none) == clients._other_deadline(None) == "default"  # their own default: none
+    assert clients._other_deadline(3.0) == "3.0"
+
+
+@pytest.mark.parametrize("client", clients.OURS)
+def test_our_cells_run_without_a_deadline(endpoint: str, client: str) -> None:
+    out = clients.run_ours(client, "get", endpoint, 2, 0.2, 0.0, 8, deadline=clients.NO_DEADLINE)
+    assert out["errors"] == 0 and out["acked"] > 0, out["first_error"]
+
+
 @pytest.mark.parametrize("client", clients.OURS)
 def test_our_watch_cells_deliver_every_acknowledged_put(endpoint: str, client: str) -> None:
     out = clients.run_ours(client, "watch", endpoint, 1, 0.2, 0.0, 8)
