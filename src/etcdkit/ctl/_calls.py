@@ -1,11 +1,11 @@
 """Streaming calls a command cancels itself before it returns.
 
-gRPC Python reads and cancels a call under a lock of the call. A daemon thread that interpreter
-shutdown freezes while it holds that lock makes the main thread's final garbage collection of the
-call wait for it forever: the command has printed everything and never exits (seen with
-``watch -i`` on a loaded machine). So a command cancels every stream from the thread that is
-ending it, and joins the threads that read them, before it returns: no thread is inside gRPC when
-the interpreter shuts down.
+A command that reads streams in threads (``watch -i``, the keep-alive of ``lock`` and ``elect``)
+cancels every stream from the thread that is ending it, then joins its reader threads (bounded), so
+that its output is complete and none of its own threads is still inside gRPC when it returns. gRPC's
+internal threads may still be: a daemon thread frozen by interpreter shutdown while it holds a
+call's lock makes the final garbage collection of that call wait forever, which is why the
+``etcdkit`` entry point ends a CLI process with ``os._exit`` (``etcdkit.__main__.run``).
 """
 
 from __future__ import annotations
