@@ -11,9 +11,10 @@ call's lock makes the final garbage collection of that call wait forever, which 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["JOIN_TIMEOUT", "CallSet"]
+__all__ = ["JOIN_TIMEOUT", "CallSet", "responses"]
 
 JOIN_TIMEOUT = 5.0
 """Seconds to wait for a reader thread once its call is cancelled (it ends at once unless its dial hangs)."""
@@ -42,3 +43,14 @@ class CallSet:
             calls, self._calls = self._calls, []
         for call in calls:
             call.cancel()
+
+
+def responses(call: Any, calls: CallSet | None = None) -> Iterator[Any]:
+    """The responses of a streaming ``call``, registered in ``calls`` if given (for a reader in another
+    thread); the call is cancelled when the generator ends or is closed."""
+    if calls is not None:
+        calls.add(call)
+    try:
+        yield from call
+    finally:
+        call.cancel()

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from etcdkit.ctl._calls import CallSet
+from etcdkit.ctl._calls import CallSet, responses
 from etcdkit.ctl._context import Context
 from etcdkit.ctl._exit import EXIT_BAD_ARGS, EXIT_BAD_CONNECTION, EXIT_ERROR, CtlError
 from etcdkit.ctl.commands._args import go_parse_int
@@ -103,15 +103,10 @@ def keep_alive_stream(conn: Any, lid: int, stop: threading.Event, calls: CallSet
 
     conn.authenticate()
     call = conn.stub("Lease").LeaseKeepAlive(requests(), metadata=conn.metadata or None)
-    if calls is not None:
-        calls.add(call)
-    try:
-        for resp in call:
-            if resp.TTL > 0:
-                interval[0] = max(resp.TTL / 3.0, 0.5)
-            yield resp
-    finally:
-        call.cancel()
+    for resp in responses(call, calls):
+        if resp.TTL > 0:
+            interval[0] = max(resp.TTL / 3.0, 0.5)
+        yield resp
 
 
 def keep_alive(ctx: Context) -> int:

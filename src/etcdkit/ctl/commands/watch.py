@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from etcdkit.ctl._calls import JOIN_TIMEOUT, CallSet
+from etcdkit.ctl._calls import JOIN_TIMEOUT, CallSet, responses
 from etcdkit.ctl._context import Context
 from etcdkit.ctl._exit import EXIT_BAD_ARGS, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, CtlError
 from etcdkit.ctl.commands._args import arg_bytes
@@ -61,12 +61,7 @@ def _stream(ctx: Context, req: Any, stop: threading.Event, calls: CallSet | None
         stop.wait()
 
     call = conn.stub("Watch").Watch(requests(), metadata=[*conn.metadata, ("hasleader", "true")])
-    if calls is not None:
-        calls.add(call)
-    try:
-        yield from call
-    finally:
-        call.cancel()
+    yield from responses(call, calls)
 
 
 def _run_exec(ctx: Context, resp: Any, exec_args: list[str]) -> None:
